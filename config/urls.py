@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, include, path
+
+from lti_tool.lti.views.jwks import jwks
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("admin/", admin.site.urls),
+    path("lti/", include("lti_tool.lti.urls")),
+    path(".well-known/jwks.json", jwks, name="well_known_jwks"),
+    path("", include("lti_tool.activities.urls")),
+]
+
+if settings.DEMO_PLATFORM_ENABLED:
+    urlpatterns.append(path("demo/", include("lti_tool.demo.urls")))

@@ -1,0 +1,187 @@
+"""Platform registrations, the tool's keys, and what launches tell us (design.md §3)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from lti_tool.core.models import BaseModel
+
+
+class ToolKey(BaseModel):
+    """One RSA key pair of the tool; the private half lives in ``keys/<kid>.pem``."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("active")
+        # Rotated out but still published so platforms holding the old JWKS verify us.
+        GRACE = "grace", _("publiée (période de grâce)")
+        RETIRED = "retired", _("retirée")
+
+    kid = models.CharField(max_length=64, unique=True)
+    public_jwk = models.JSONField()
+    private_key_file = models.CharField(max_length=255)
+    status = models.CharField(max_length=10, choices=Status.choices, db_index=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    grace_until = models.DateTimeField(null=True, blank=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"],
+                condition=models.Q(status="active"),
+                name="lti_one_active_tool_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kid} ({self.status})"
+
+
+class Registration(BaseModel):
+    """A platform (one Moodle site) that Atelier trusts, identified by (issuer, client_id)."""
+
+    class Source(models.TextChoices):
+        DYNAMIC = "dynamic", _("enregistrement dynamique")
+        MANUAL = "manual", _("saisie manuelle")
+        DEMO = "demo", _("plateforme de démonstration")
+
+    name = models.CharField(max_length=200)
+    issuer = models.URLField(max_length=500)
+    client_id = models.CharField(max_length=255)
+    auth_login_url = models.URLField(max_length=500)
+    auth_token_url = models.URLField(max_length=500)
+    # Audience of our client assertions when the platform wants something other than
+    # its token URL (LTI Security Framework §4.1.1); Moodle uses the token URL.
+    auth_audience = models.CharField(max_length=500, blank=True)
+    key_set_url = models.URLField(max_length=500)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "client_id"], name="lti_registration_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.issuer}, client {self.client_id})"
+
+    @property
+    def token_audience(self) -> str:
+        return self.auth_audience or self.auth_token_url
+
+
+class Deployment(BaseModel):
+    """A deployment of a registration (Moodle: one per tool type)."""
+
+    registration = models.ForeignKey(
+        Registration, on_delete=models.CASCADE, related_name="deployments"
+    )
+    deployment_id = models.CharField(max_length=255)
+    # An unknown deployment of a known registration is recorded inactive on its first
+    # launch, for an admin to accept (design.md §3).
+    active = models.BooleanField(default=False)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registration", "deployment_id"], name="lti_deployment_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.registration.name} / {self.deployment_id}"
+
+
+class LtiUser(BaseModel):
+    """A platform user (registration + sub) mapped to a Django user."""
+
+    registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="users")
+    sub = models.CharField(max_length=255)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lti_user"
+    )
+    name = models.CharField(max_length=255, blank=True)
+    given_name = models.CharField(max_length=255, blank=True)
+    family_name = models.CharField(max_length=255, blank=True)
+    email = models.EmailField(blank=True)
+    locale = models.CharField(max_length=20, blank=True)
+    last_launch_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["registration", "sub"], name="lti_user_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.sub
+
+    @property
+    def display_name(self) -> str:
+        full = f"{self.given_name} {self.family_name}".strip()
+        return self.name or full or self.sub
+
+
+class Context(BaseModel):
+    """A course of the platform."""
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="contexts")
+    context_id = models.CharField(max_length=255)
+    label = models.CharField(max_length=255, blank=True)
+    title = models.CharField(max_length=500, blank=True)
+    # NRPS 2.0 §3.6.1: the memberships URL comes with each launch.
+    nrps_memberships_url = models.URLField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["deployment", "context_id"], name="lti_context_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.label or self.context_id
+
+
+class Membership(BaseModel):
+    class Source(models.TextChoices):
+        LAUNCH = "launch", _("lancement")
+        NRPS = "nrps", _("liste des participants (NRPS)")
+
+    context = models.ForeignKey(Context, on_delete=models.CASCADE, related_name="memberships")
+    lti_user = models.ForeignKey(LtiUser, on_delete=models.CASCADE, related_name="memberships")
+    roles = models.JSONField(default=list)
+    is_trainer = models.BooleanField(default=False)
+    is_student = models.BooleanField(default=False)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.LAUNCH)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["context", "lti_user"], name="lti_membership_unique")
+        ]
+
+
+class ResourceLink(BaseModel):
+    """A placement of the tool in a course (Moodle: one activity instance)."""
+
+    context = models.ForeignKey(Context, on_delete=models.CASCADE, related_name="resource_links")
+    resource_link_id = models.CharField(max_length=255)
+    title = models.CharField(max_length=500, blank=True)
+    description = models.TextField(blank=True)
+    custom = models.JSONField(default=dict, blank=True)
+    # AGS 2.0 §3.1: endpoints and scopes granted with the launch.
+    ags_lineitems_url = models.URLField(max_length=500, blank=True)
+    ags_lineitem_url = models.URLField(max_length=500, blank=True)
+    ags_scopes = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["context", "resource_link_id"], name="lti_resource_link_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.resource_link_id
