@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 
 from lti_tool.demo import services as demo_services
 from lti_tool.demo.models import DemoPlatform, DemoResourceLink, DemoTool, DemoUser
@@ -52,6 +53,8 @@ class DemoSetup:
 
 @pytest.fixture
 def demo(live_server: Any, transactional_db: None) -> DemoSetup:
+    # Each test gets a fresh platform key at the same URL: forget cached key sets.
+    cache.clear()
     base_url = live_server.url
     platform = demo_services.demo_platform_setup(base_url=base_url)
     tool = demo_services.demo_tool_attach(platform=platform, tool_base_url=base_url)
