@@ -42,7 +42,7 @@ def _media(
     next_url: str | None = None,
     typographic: bool = False,
 ) -> HttpResponse:
-    response = HttpResponse(json.dumps(data), status=status, content_type=media_type)
+    response = HttpResponse(json.dumps(data), status=status, content_type=str(media_type))
     if next_url:
         if typographic:
             # Moodle's lineitems service writes rel=“next” with typographic quotes, as
