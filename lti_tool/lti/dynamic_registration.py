@@ -1,0 +1,474 @@
+"""LTI Dynamic Registration 1.0, tool side, as Moodle 4.3 drives it (shared/moodle.md).
+
+The protocol steps, without storage: read and check the platform's OpenID configuration
+(§3.4, §3.5.1), sign the confirmation form shown to the admin, build and post the client
+registration (§3.5.2, §3.3) and read the platform's answer (§3.6). Storing the result is
+``registration_services.registration_complete_dynamic``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from django.conf import settings
+from django.core import signing
+from django.utils.html import strip_tags
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from lti_tool.core.exceptions import ApplicationError, PermissionDenied, UpstreamUnavailable
+from lti_tool.lti.constants import (
+    JWT_ALGORITHM,
+    TOOL_SCOPES,
+    Claim,
+    DeepLinkingPlacement,
+    MessageType,
+)
+from lti_tool.lti.endpoints import ToolEndpoints
+from lti_tool.lti.framing import origin_of, same_origin
+
+logger = logging.getLogger(__name__)
+
+TOOL_CLIENT_NAME = "Atelier"
+# OIDC claims Atelier needs to greet people and list them to trainers (DR §3.3 "claims");
+# Moodle turns name/email claims into "share name/email: always".
+TOOL_CLAIMS = ("iss", "sub", "name", "given_name", "family_name", "email")
+REQUIRED_ENDPOINTS = (
+    "authorization_endpoint",
+    "token_endpoint",
+    "jwks_uri",
+    "registration_endpoint",
+)
+CONFIRMATION_SALT = "atelier.lti.dynamic-registration.confirm"
+# Moodle's registration_token lives one hour; the confirmation cannot outlive it.
+CONFIRMATION_MAX_AGE_SECONDS = 3600
+# A platform's configuration or answer is a few kilobytes; refuse to buffer more.
+MAX_BODY_BYTES = 1_000_000
+PLATFORM_TEXT_MAX_CHARS = 400
+
+
+class RegistrationParametersMissing(ApplicationError):
+    status_code = 400
+    code = "registration_parameters_missing"
+
+
+class PlatformConfigurationInvalid(ApplicationError):
+    status_code = 422
+    code = "platform_configuration_invalid"
+
+
+class PlatformUnreachable(UpstreamUnavailable):
+    code = "platform_unreachable"
+
+
+class PlatformRefusedRegistration(ApplicationError):
+    status_code = 422
+    code = "platform_refused_registration"
+
+
+class ConfirmationRefused(PermissionDenied):
+    code = "registration_confirmation_refused"
+
+
+@dataclass(frozen=True)
+class PlatformConfiguration:
+    """What we keep of the platform's OpenID configuration (DR §3.4)."""
+
+    configuration_url: str
+    issuer: str
+    authorization_endpoint: str
+    token_endpoint: str
+    jwks_uri: str
+    registration_endpoint: str
+    product_family_code: str = ""
+    version: str = ""
+    messages_supported: tuple[str, ...] = field(default=())
+
+    @property
+    def origin(self) -> str:
+        return origin_of(self.issuer) or ""
+
+    @property
+    def display_name(self) -> str:
+        """E.g. "Moodle 4.3 — moodle.example": the configuration carries no site name."""
+        host = urlsplit(self.issuer).netloc
+        product = self.product_family_code.strip().capitalize()
+        if not product:
+            return host
+        version = self.version.split(" ")[0].strip()
+        return f"{product} {version} — {host}".replace("  ", " ")
+
+
+@dataclass(frozen=True)
+class ClientRegistration:
+    """The platform's answer to our registration (DR §3.6)."""
+
+    client_id: str
+    deployment_id: str
+    client_name: str
+
+
+# --- the configuration ---------------------------------------------------------------
+
+
+def registration_parameters_check(*, openid_configuration: str, registration_token: str) -> None:
+    """The two query parameters Moodle adds to our registration URL (DR §3.4)."""
+    missing = [
+        name
+        for name, value in (
+            ("openid_configuration", openid_configuration),
+            ("registration_token", registration_token),
+        )
+        if not value.strip()
+    ]
+    if missing:
+        raise RegistrationParametersMissing(
+            _(
+                "Il manque le ou les paramètres %(names)s : cette page s'ouvre depuis Moodle "
+                "(Administration du site → Plugins → Outil externe → Gérer les outils → "
+                "« URL de l'outil »), pas directement."
+            )
+            % {"names": ", ".join(missing)},
+            extra={"missing": missing},
+        )
+    if origin_of(openid_configuration) is None:
+        raise RegistrationParametersMissing(
+            _("L'adresse de configuration de la plateforme n'est pas une URL http(s) : %(url)s")
+            % {"url": openid_configuration[:200]},
+            code="openid_configuration_not_url",
+        )
+
+
+def _get_json(url: str, *, what: str) -> dict[str, Any]:
+    try:
+        response = requests.get(
+            url,
+            headers={"Accept": "application/json"},
+            timeout=settings.LTI_HTTP_TIMEOUT_SECONDS,
+            # The issuer check below is about the URL Moodle gave us: a redirect would
+            # silently change the origin we trust.
+            allow_redirects=False,
+        )
+    except requests.Timeout as exc:
+        raise PlatformUnreachable(
+            _("La plateforme n'a pas répondu à temps (%(what)s, %(url)s).")
+            % {"what": what, "url": url},
+            extra={
+                "hint": _("Vérifiez que la plateforme est joignable depuis le serveur d'Atelier.")
+            },
+        ) from exc
+    except requests.RequestException as exc:
+        logger.info("dynamic registration: %s unreachable at %s: %s", what, url, type(exc).__name__)
+        raise PlatformUnreachable(
+            _("Impossible de joindre la plateforme (%(what)s, %(url)s).")
+            % {"what": what, "url": url},
+            extra={
+                "hint": _(
+                    "Vérifiez l'adresse et que la plateforme est joignable depuis le serveur "
+                    "d'Atelier (pare-feu, DNS, certificat)."
+                )
+            },
+        ) from exc
+    if response.status_code != 200:
+        raise PlatformUnreachable(
+            _("La plateforme a répondu %(status)s à la demande de %(what)s (%(url)s).")
+            % {"status": response.status_code, "what": what, "url": url},
+            extra={"platform_message": platform_text(response)},
+        )
+    return _json_object(response.content, what=what)
+
+
+def _json_object(content: bytes, *, what: str) -> dict[str, Any]:
+    if len(content) > MAX_BODY_BYTES:
+        raise PlatformConfigurationInvalid(
+            _("La réponse de la plateforme (%(what)s) est trop volumineuse.") % {"what": what}
+        )
+    try:
+        data = json.loads(content)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise PlatformConfigurationInvalid(
+            _("La plateforme a répondu autre chose que du JSON (%(what)s).") % {"what": what},
+            extra={"platform_message": _clean_text(content.decode("utf-8", "replace"))},
+        ) from exc
+    if not isinstance(data, dict):
+        raise PlatformConfigurationInvalid(
+            _("La réponse de la plateforme (%(what)s) n'est pas un objet JSON.") % {"what": what}
+        )
+    return data
+
+
+def platform_configuration_fetch(url: str) -> PlatformConfiguration:
+    """GET the OpenID configuration (DR §3.4) and check it."""
+    data = _get_json(url, what=_("configuration OpenID"))
+    return platform_configuration_parse(data, configuration_url=url)
+
+
+def platform_configuration_parse(
+    data: dict[str, Any], *, configuration_url: str
+) -> PlatformConfiguration:
+    """Check a configuration document against the rules of DR §3.5.1."""
+    issuer = data.get("issuer")
+    if not isinstance(issuer, str) or not issuer:
+        raise PlatformConfigurationInvalid(
+            _("La configuration de la plateforme ne donne pas son identifiant (issuer).")
+        )
+    # DR §3.5.1: the issuer must match the configuration URL's origin, else anyone could
+    # make us trust a configuration speaking for another platform.
+    if not same_origin(issuer, configuration_url):
+        raise PlatformConfigurationInvalid(
+            _(
+                "L'identifiant de la plateforme (%(issuer)s) ne correspond pas à l'adresse de "
+                "sa configuration (%(url)s) : enregistrement refusé."
+            )
+            % {"issuer": issuer, "url": configuration_url},
+            code="issuer_origin_mismatch",
+        )
+    endpoints = _required_endpoints(data)
+    _check_algorithms(data)
+    platform = data.get(Claim.PLATFORM_CONFIGURATION)
+    platform = platform if isinstance(platform, dict) else {}
+    messages = platform.get("messages_supported")
+    return PlatformConfiguration(
+        configuration_url=configuration_url,
+        issuer=issuer,
+        product_family_code=str(platform.get("product_family_code") or ""),
+        version=str(platform.get("version") or ""),
+        messages_supported=tuple(
+            str(m.get("type")) for m in messages or [] if isinstance(m, dict) and m.get("type")
+        ),
+        **endpoints,
+    )
+
+
+def _required_endpoints(data: dict[str, Any]) -> dict[str, str]:
+    endpoints = {name: data.get(name) for name in REQUIRED_ENDPOINTS}
+    missing = [
+        name
+        for name, value in endpoints.items()
+        if not isinstance(value, str) or origin_of(value) is None
+    ]
+    if missing:
+        raise PlatformConfigurationInvalid(
+            _("La configuration de la plateforme n'indique pas d'URL valide pour : %(names)s.")
+            % {"names": ", ".join(missing)},
+            code="platform_endpoints_missing",
+            extra={"missing": missing},
+        )
+    return {name: str(value) for name, value in endpoints.items()}
+
+
+def _check_algorithms(data: dict[str, Any]) -> None:
+    # LTI Security Framework §5.1.3: we only speak RS256. A platform that announces its
+    # algorithms without RS256 could not verify us nor be verified.
+    for name in (
+        "id_token_signing_alg_values_supported",
+        "token_endpoint_auth_signing_alg_values_supported",
+    ):
+        announced = data.get(name)
+        if isinstance(announced, list) and JWT_ALGORITHM not in announced:
+            raise PlatformConfigurationInvalid(
+                _("La plateforme n'accepte pas l'algorithme RS256 (%(name)s : %(values)s).")
+                % {"name": name, "values": ", ".join(map(str, announced))},
+                code="platform_algorithm_unsupported",
+            )
+
+
+# --- the confirmation form ------------------------------------------------------------
+
+
+def _binding(*, openid_configuration: str, registration_token: str) -> str:
+    material = f"{openid_configuration}\n{registration_token}".encode()
+    return hashlib.sha256(material).hexdigest()
+
+
+def registration_confirmation_issue(*, openid_configuration: str, registration_token: str) -> str:
+    """A signed, time-limited token for the confirmation form.
+
+    The form is posted inside Moodle's iframe, where our CSRF cookie is lost (shared/
+    moodle.md, "Forms inside the iframe"); this token, bound to the registration token and
+    configuration URL, is the CSRF defence instead.
+    """
+    binding = _binding(
+        openid_configuration=openid_configuration, registration_token=registration_token
+    )
+    return signing.dumps({"b": binding}, salt=CONFIRMATION_SALT, compress=False)
+
+
+def registration_confirmation_check(
+    *, confirmation: str, openid_configuration: str, registration_token: str
+) -> None:
+    if not confirmation:
+        raise ConfirmationRefused(
+            _("La confirmation est absente : recommencez l'enregistrement depuis Moodle.")
+        )
+    try:
+        data = signing.loads(
+            confirmation, salt=CONFIRMATION_SALT, max_age=CONFIRMATION_MAX_AGE_SECONDS
+        )
+    except signing.SignatureExpired as exc:
+        raise ConfirmationRefused(
+            _(
+                "La page de confirmation a expiré (plus d'une heure) : recommencez "
+                "l'enregistrement depuis Moodle."
+            )
+        ) from exc
+    except signing.BadSignature as exc:
+        raise ConfirmationRefused(
+            _("La confirmation n'est pas valide : recommencez l'enregistrement depuis Moodle.")
+        ) from exc
+    expected = _binding(
+        openid_configuration=openid_configuration, registration_token=registration_token
+    )
+    if not isinstance(data, dict) or not hmac.compare_digest(str(data.get("b", "")), expected):
+        raise ConfirmationRefused(
+            _("La confirmation ne correspond pas à cette demande d'enregistrement.")
+        )
+
+
+# --- the client registration ----------------------------------------------------------
+
+
+def tool_registration_payload(endpoints: ToolEndpoints) -> dict[str, Any]:
+    """Our client registration request (DR §3.5.2, §3.3), in the shape Moodle 4.3 wants."""
+    # Moodle compares ``domain`` with the host of target_link_uri, port included.
+    domain = urlsplit(endpoints.launch_url).netloc
+    return {
+        "application_type": "web",
+        "response_types": ["id_token"],
+        "grant_types": ["implicit", "client_credentials"],
+        "initiate_login_uri": endpoints.login_url,
+        "redirect_uris": list(endpoints.redirect_uris),
+        "client_name": TOOL_CLIENT_NAME,
+        "jwks_uri": endpoints.jwks_url,
+        "token_endpoint_auth_method": "private_key_jwt",
+        "scope": " ".join(str(scope) for scope in TOOL_SCOPES),
+        str(Claim.TOOL_CONFIGURATION): {
+            "domain": domain,
+            "target_link_uri": endpoints.launch_url,
+            "description": _(
+                "Atelier : mises en situation professionnelle et évaluation par domaine "
+                "de compétences."
+            ),
+            "claims": list(TOOL_CLAIMS),
+            "messages": [
+                {
+                    "type": str(MessageType.DEEP_LINKING),
+                    "target_link_uri": endpoints.deep_link_url,
+                    "label": TOOL_CLIENT_NAME,
+                    "placements": [str(DeepLinkingPlacement.CONTENT_AREA)],
+                }
+            ],
+        },
+    }
+
+
+def client_registration_post(
+    *, configuration: PlatformConfiguration, registration_token: str, payload: dict[str, Any]
+) -> ClientRegistration:
+    """POST the registration with the platform's token (DR §3.5.2) and read its answer."""
+    url = configuration.registration_endpoint
+    try:
+        response = requests.post(
+            url,
+            data=json.dumps(payload),
+            headers={
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                "Authorization": f"Bearer {registration_token}",
+            },
+            timeout=settings.LTI_HTTP_TIMEOUT_SECONDS,
+            allow_redirects=False,
+        )
+    except requests.RequestException as exc:
+        # Never log the exception text: some carry the request headers (the token).
+        logger.info("dynamic registration: POST %s failed: %s", url, type(exc).__name__)
+        raise PlatformUnreachable(
+            _("Impossible d'envoyer l'enregistrement à la plateforme (%(url)s).") % {"url": url}
+        ) from exc
+    if not 200 <= response.status_code < 300:
+        raise _refusal(response)
+    return client_registration_parse(
+        _json_object(response.content, what=_("réponse à l'enregistrement"))
+    )
+
+
+def client_registration_parse(data: dict[str, Any]) -> ClientRegistration:
+    """DR §3.6: ``client_id`` at the top, the deployment in the tool-configuration claim."""
+    tool_configuration = data.get(Claim.TOOL_CONFIGURATION)
+    tool_configuration = tool_configuration if isinstance(tool_configuration, dict) else {}
+    client_id = data.get("client_id")
+    deployment_id = tool_configuration.get("deployment_id")
+    if not isinstance(client_id, str | int) or not str(client_id):
+        raise PlatformConfigurationInvalid(
+            _("La plateforme a accepté l'enregistrement sans donner d'identifiant client."),
+            code="registration_without_client_id",
+        )
+    if not isinstance(deployment_id, str | int) or not str(deployment_id):
+        raise PlatformConfigurationInvalid(
+            _("La plateforme a accepté l'enregistrement sans donner d'identifiant de déploiement."),
+            code="registration_without_deployment_id",
+        )
+    return ClientRegistration(
+        client_id=str(client_id),
+        deployment_id=str(deployment_id),
+        client_name=str(data.get("client_name") or TOOL_CLIENT_NAME),
+    )
+
+
+# Moodle answers refusals in plain text with a bare code (mod/lti/openid-registration.php).
+KNOWN_REFUSALS = {
+    "token_already_used": gettext_noop("Ce jeton d'enregistrement a déjà servi."),
+    "missing_registration_token": gettext_noop(
+        "La plateforme n'a pas reçu de jeton d'enregistrement."
+    ),
+    "expired token": gettext_noop("Le jeton d'enregistrement a expiré (il est valable une heure)."),
+    "invalid_response_types": gettext_noop("La plateforme refuse les types de réponse demandés."),
+    "invalid_redirect_uris": gettext_noop("La plateforme refuse les URI de redirection."),
+    "invalid_token_endpoint_auth_method": gettext_noop(
+        "La plateforme refuse la méthode d'authentification."
+    ),
+    "invalid_application_type": gettext_noop("La plateforme refuse le type d'application."),
+}
+
+
+def _refusal(response: requests.Response) -> PlatformRefusedRegistration:
+    text = platform_text(response)
+    known = next(
+        (_(sentence) for code, sentence in KNOWN_REFUSALS.items() if code in text.lower()), ""
+    )
+    message = _("La plateforme a refusé l'enregistrement (HTTP %(status)s) : « %(text)s ».") % {
+        "status": response.status_code,
+        "text": text or _("réponse vide"),
+    }
+    return PlatformRefusedRegistration(
+        f"{message} {known}".strip(),
+        extra={
+            "platform_status": response.status_code,
+            "platform_message": text,
+            "hint": _(
+                "Le jeton d'enregistrement est à usage unique et valable une heure : "
+                "relancez l'enregistrement depuis Moodle (Gérer les outils → « URL de "
+                "l'outil » → Ajouter LTI Advantage)."
+            ),
+        },
+    )
+
+
+def platform_text(response: requests.Response) -> str:
+    """The platform's own words, short and without markup (its error pages may be HTML)."""
+    return _clean_text(response.content[:MAX_BODY_BYTES].decode("utf-8", "replace"))
+
+
+def _clean_text(text: str) -> str:
+    text = re.sub(r"\s+", " ", strip_tags(text)).strip()
+    if len(text) > PLATFORM_TEXT_MAX_CHARS:
+        text = text[: PLATFORM_TEXT_MAX_CHARS - 1] + "…"
+    return text
