@@ -53,19 +53,7 @@ class RegistrationAdmin(admin.ModelAdmin):
     list_display = ("name", "issuer", "client_id", "source", "active", "created_at")
     list_filter = ("source", "active")
     search_fields = ("name", "issuer", "client_id")
-    fields = (
-        "name",
-        "active",
-        "source",
-        "issuer",
-        "client_id",
-        "auth_login_url",
-        "auth_token_url",
-        "auth_audience",
-        "key_set_url",
-        "created_at",
-        "updated_at",
-    )
+    # Only the name and the switch are typed here; the values come from the platform.
     readonly_fields = (
         "source",
         "issuer",
@@ -77,6 +65,7 @@ class RegistrationAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     )
+    fields = ("name", "active", *readonly_fields)
     inlines = [DeploymentInline]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -17,7 +17,8 @@ from lti_tool.demo import services as demo_services
 from lti_tool.demo.models import DemoPlatform, DemoRegistrationToken, DemoTool
 from lti_tool.demo.selectors import platform_url
 from lti_tool.lti.constants import REGISTRATION_CLOSE_SUBJECT, TOOL_SCOPES, Claim
-from lti_tool.lti.dynamic_registration import ClientRegistration, platform_configuration_parse
+from lti_tool.lti.dynamic_registration import platform_configuration_parse
+from lti_tool.lti.dynamic_registration_client import ClientRegistration
 from lti_tool.lti.endpoints import tool_endpoints
 from lti_tool.lti.models import Deployment, Registration
 from lti_tool.lti.registration_services import registration_complete_dynamic

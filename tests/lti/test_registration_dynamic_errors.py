@@ -4,8 +4,10 @@ page that the platform's iframe may show, never a 500."""
 from __future__ import annotations
 
 import socket
+import time
 from urllib.parse import urlencode
 
+import jwt
 import pytest
 import requests
 from django.test import Client
@@ -111,3 +113,15 @@ def test_confirmation_post_does_not_need_the_csrf_cookie_but_still_is_checked() 
 def test_registration_page_allows_only_get_and_post(live_server) -> None:
     response = requests.put(live_server.url + REGISTER_PATH, timeout=10)
     assert response.status_code == 405
+
+
+@pytest.mark.django_db
+def test_registration_token_already_expired_is_reported_before_the_confirmation(
+    client: Client,
+) -> None:
+    # Only its exp is read (the platform verifies its own signature when we post it).
+    expired = jwt.encode({"sub": "abc", "exp": int(time.time()) - 60}, "any", algorithm="HS256")
+    query = urlencode({"openid_configuration": closed_port_url(), "registration_token": expired})
+    response = client.get(f"{reverse('lti:register')}?{query}")
+    assert response.status_code == 422
+    assert "expiré" in response.content.decode()

@@ -11,16 +11,10 @@ from django.test import Client
 from django.urls import reverse
 
 from lti_tool.lti.models import Deployment, Registration
+from tests.lti.registration_samples import MOODLE_BLOCK
 
 pytestmark = pytest.mark.django_db
 
-MOODLE_BLOCK = """Platform ID\thttps://moodle.example.fr
-Client ID\tq8XkLmN3pR5sT7v
-Deployment ID\t3
-Public keyset URL\thttps://moodle.example.fr/mod/lti/certs.php
-Access token URL\thttps://moodle.example.fr/mod/lti/token.php
-Authentication request URL\thttps://moodle.example.fr/mod/lti/auth.php
-"""
 
 STAFF_GET_URLS = ("lti:registration_index", "lti:registration_create", "lti:tool_values")
 

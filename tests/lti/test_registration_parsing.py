@@ -14,24 +14,19 @@ from lti_tool.lti.dynamic_registration import (
     ConfirmationRefused,
     PlatformConfigurationInvalid,
     RegistrationParametersMissing,
-    client_registration_parse,
     platform_configuration_parse,
     registration_confirmation_check,
     registration_confirmation_issue,
     registration_parameters_check,
+)
+from lti_tool.lti.dynamic_registration_client import (
+    client_registration_parse,
     tool_registration_payload,
 )
 from lti_tool.lti.endpoints import tool_endpoints
 from lti_tool.lti.framing import frame_ancestors_header, origin_of, same_origin
 from lti_tool.lti.registration import moodle_tool_details_parse
-
-MOODLE_BLOCK = """Platform ID\thttps://moodle.example.fr
-Client ID\tq8XkLmN3pR5sT7v
-Deployment ID\t3
-Public keyset URL\thttps://moodle.example.fr/mod/lti/certs.php
-Access token URL\thttps://moodle.example.fr/mod/lti/token.php
-Authentication request URL\thttps://moodle.example.fr/mod/lti/auth.php
-"""
+from tests.lti.registration_samples import MOODLE_BLOCK
 
 EXPECTED_BLOCK_VALUES = {
     "issuer": "https://moodle.example.fr",

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from lti_tool.core.exceptions import ApplicationError
 from lti_tool.lti.constants import REGISTRATION_CLOSE_SUBJECT, TOOL_SCOPES
-from lti_tool.lti.dynamic_registration import TOOL_CLAIMS, TOOL_CLIENT_NAME
+from lti_tool.lti.dynamic_registration_client import TOOL_CLAIMS, TOOL_CLIENT_NAME
 from lti_tool.lti.endpoints import tool_endpoints_for_request
 from lti_tool.lti.forms import ManualRegistrationForm
 from lti_tool.lti.framing import allow_framing_by
@@ -195,16 +195,8 @@ def registration_toggle(request: HttpRequest, pk: int) -> HttpResponseRedirect:
     registration = get_object_or_404(Registration, pk=pk)
     active = request.POST.get("active") == "1"
     registration_set_active(registration=registration, active=active)
-    messages.success(
-        request,
-        (
-            _("Plateforme « %(name)s » activée.")
-            if active
-            else _("Plateforme « %(name)s » désactivée.")
-        )
-        % {"name": registration.name},
-    )
-    return HttpResponseRedirect(reverse("lti:registration_index"))
+    on, off = _("Plateforme « %(name)s » activée."), _("Plateforme « %(name)s » désactivée.")
+    return _back_to_index(request, (on if active else off) % {"name": registration.name})
 
 
 @staff_member_required
@@ -213,13 +205,11 @@ def deployment_toggle(request: HttpRequest, pk: int) -> HttpResponseRedirect:
     deployment = get_object_or_404(Deployment.objects.select_related("registration"), pk=pk)
     active = request.POST.get("active") == "1"
     deployment_set_active(deployment=deployment, active=active)
-    messages.success(
-        request,
-        (
-            _("Déploiement %(id)s accepté.")
-            if active
-            else _("Déploiement %(id)s désactivé : ses lancements seront refusés.")
-        )
-        % {"id": deployment.deployment_id},
-    )
+    on = _("Déploiement %(id)s accepté.")
+    off = _("Déploiement %(id)s désactivé : ses lancements seront refusés.")
+    return _back_to_index(request, (on if active else off) % {"id": deployment.deployment_id})
+
+
+def _back_to_index(request: HttpRequest, message: str) -> HttpResponseRedirect:
+    messages.success(request, message)
     return HttpResponseRedirect(reverse("lti:registration_index"))
