@@ -10,13 +10,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from lti_tool.lti.dynamic_registration import (
-    ClientRegistration,
     PlatformConfiguration,
-    client_registration_post,
     platform_configuration_fetch,
     registration_confirmation_check,
     registration_confirmation_issue,
     registration_parameters_check,
+)
+from lti_tool.lti.dynamic_registration_client import (
+    ClientRegistration,
+    client_registration_post,
     tool_registration_payload,
 )
 from lti_tool.lti.endpoints import ToolEndpoints
