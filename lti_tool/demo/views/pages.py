@@ -51,8 +51,10 @@ def home(request: HttpRequest) -> HttpResponse:
         "demo/home.html",
         {
             "platform": platform,
-            "tool": platform_tool_current(platform),
-            "tools": platform.tools.order_by("-pk"),
+            # The newest registration is the one an admin has to look at (it may be
+            # pending while an older one still serves launches).
+            "tool": platform.tools.order_by("-pk").first(),
+            "launch_tool": platform_tool_current(platform),
             "course": course,
             "enrolments": course_enrolments(course),
             "links": course_links(course),
