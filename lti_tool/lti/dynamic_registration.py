@@ -162,6 +162,7 @@ def _get_json(url: str, *, what: str) -> dict[str, Any]:
             # The issuer check below is about the URL Moodle gave us: a redirect would
             # silently change the origin we trust.
             allow_redirects=False,
+            stream=True,
         )
     except requests.Timeout as exc:
         raise PlatformUnreachable(
@@ -184,12 +185,33 @@ def _get_json(url: str, *, what: str) -> dict[str, Any]:
             },
         ) from exc
     if response.status_code != 200:
+        response.close()
         raise PlatformUnreachable(
             _("La plateforme a répondu %(status)s à la demande de %(what)s (%(url)s).")
             % {"status": response.status_code, "what": what, "url": url},
-            extra={"platform_message": platform_text(response)},
+            # Not the body: this URL came from an anonymous request, and echoing what it
+            # answered would let anyone read internal pages through us (SSRF).
         )
-    return json_object_read(response.content, what=what)
+    return json_object_read(body_read(response), what=what)
+
+
+def body_read(response: requests.Response) -> bytes:
+    """The body, read up to just past MAX_BODY_BYTES: never buffer a huge answer."""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        for chunk in response.iter_content(chunk_size=65536):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                break
+    except requests.RequestException as exc:
+        raise PlatformUnreachable(
+            _("La réponse de la plateforme a été interrompue (%(url)s).") % {"url": response.url}
+        ) from exc
+    finally:
+        response.close()
+    return b"".join(chunks)
 
 
 def json_object_read(content: bytes, *, what: str) -> dict[str, Any]:
@@ -202,7 +224,6 @@ def json_object_read(content: bytes, *, what: str) -> dict[str, Any]:
     except (ValueError, UnicodeDecodeError) as exc:
         raise PlatformConfigurationInvalid(
             _("La plateforme a répondu autre chose que du JSON (%(what)s).") % {"what": what},
-            extra={"platform_message": _clean_text(content.decode("utf-8", "replace"))},
         ) from exc
     if not isinstance(data, dict):
         raise PlatformConfigurationInvalid(
@@ -238,6 +259,17 @@ def platform_configuration_parse(
             code="issuer_origin_mismatch",
         )
     endpoints = _required_endpoints(data)
+    # Moodle serves every endpoint from its wwwroot. Posting the registration token, and
+    # showing the answer, anywhere else would hand both to whoever wrote the document.
+    if not same_origin(endpoints["registration_endpoint"], configuration_url):
+        raise PlatformConfigurationInvalid(
+            _(
+                "L'adresse d'enregistrement annoncée par la plateforme (%(endpoint)s) n'est pas "
+                "sur le même serveur que sa configuration : enregistrement refusé."
+            )
+            % {"endpoint": endpoints["registration_endpoint"]},
+            code="registration_endpoint_origin_mismatch",
+        )
     _check_algorithms(data)
     platform = data.get(Claim.PLATFORM_CONFIGURATION)
     platform = platform if isinstance(platform, dict) else {}
@@ -339,9 +371,9 @@ def registration_confirmation_check(
         )
 
 
-def platform_text(response: requests.Response) -> str:
+def platform_text(content: bytes) -> str:
     """The platform's own words, short and without markup (its error pages may be HTML)."""
-    return _clean_text(response.content[:MAX_BODY_BYTES].decode("utf-8", "replace"))
+    return _clean_text(content[:MAX_BODY_BYTES].decode("utf-8", "replace"))
 
 
 def _clean_text(text: str) -> str:

@@ -21,6 +21,7 @@ from lti_tool.lti.dynamic_registration import (
     PlatformConfigurationInvalid,
     PlatformRefusedRegistration,
     PlatformUnreachable,
+    body_read,
     json_object_read,
     platform_text,
 )
@@ -93,6 +94,7 @@ def client_registration_post(
             },
             timeout=settings.LTI_HTTP_TIMEOUT_SECONDS,
             allow_redirects=False,
+            stream=True,
         )
     except requests.RequestException as exc:
         # Never log the exception text: some carry the request headers (the token).
@@ -100,11 +102,10 @@ def client_registration_post(
         raise PlatformUnreachable(
             _("Impossible d'envoyer l'enregistrement à la plateforme (%(url)s).") % {"url": url}
         ) from exc
+    body = body_read(response)
     if not 200 <= response.status_code < 300:
-        raise _refusal(response)
-    return client_registration_parse(
-        json_object_read(response.content, what=_("réponse à l'enregistrement"))
-    )
+        raise _refusal(response.status_code, body)
+    return client_registration_parse(json_object_read(body, what=_("réponse à l'enregistrement")))
 
 
 def client_registration_parse(data: dict[str, Any]) -> ClientRegistration:
@@ -146,19 +147,19 @@ KNOWN_REFUSALS = {
 }
 
 
-def _refusal(response: requests.Response) -> PlatformRefusedRegistration:
-    text = platform_text(response)
+def _refusal(status: int, body: bytes) -> PlatformRefusedRegistration:
+    text = platform_text(body)
     known = next(
         (_(sentence) for code, sentence in KNOWN_REFUSALS.items() if code in text.lower()), ""
     )
     message = _("La plateforme a refusé l'enregistrement (HTTP %(status)s) : « %(text)s »") % {
-        "status": response.status_code,
+        "status": status,
         "text": text or _("réponse vide"),
     }
     return PlatformRefusedRegistration(
         f"{message} {known}".strip(),
         extra={
-            "platform_status": response.status_code,
+            "platform_status": status,
             "platform_message": text,
             "hint": _(
                 "Le jeton d'enregistrement est à usage unique et valable une heure : "

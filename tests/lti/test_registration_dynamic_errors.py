@@ -125,3 +125,14 @@ def test_registration_token_already_expired_is_reported_before_the_confirmation(
     response = client.get(f"{reverse('lti:register')}?{query}")
     assert response.status_code == 422
     assert "expiré" in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_unusable_configuration_url_never_has_its_body_shown(
+    client: Client, live_server
+) -> None:
+    # Anyone can open the registration page: what an arbitrary URL answers stays hidden.
+    response = client.get(register_url(f"{live_server.url}/admin/login/"))
+    assert response.status_code == 422
+    assert "csrfmiddlewaretoken" not in response.content.decode()
+    assert "Django" not in response.content.decode()

@@ -293,3 +293,13 @@ def test_origins_ignore_default_ports_and_case() -> None:
     assert origin_of("HTTPS://Moodle.Example.fr:443/a") == "https://moodle.example.fr"
     assert same_origin("http://127.0.0.1:8000/demo", "http://127.0.0.1:8000/x")
     assert not same_origin("http://127.0.0.1:8000", "http://localhost:8000")
+
+
+def test_registration_endpoint_on_another_server_than_the_configuration_is_refused() -> None:
+    # Else a document could send our registration token, and show us the answer, anywhere.
+    with pytest.raises(PlatformConfigurationInvalid) as refused:
+        platform_configuration_parse(
+            moodle_configuration(registration_endpoint="http://10.0.0.7/internal"),
+            configuration_url=CONFIG_URL,
+        )
+    assert refused.value.code == "registration_endpoint_origin_mismatch"
