@@ -80,6 +80,9 @@ TIME_ZONE = "Europe/Paris"
 USE_TZ = True
 
 STATIC_URL = "static/"
+# lti_tool/static holds the shared stylesheet; lti_tool itself is not an app, so the
+# app-directories finder would not see it.
+STATICFILES_DIRS = [BASE_DIR / "lti_tool" / "static"]
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns when it is absent
 STORAGES = {

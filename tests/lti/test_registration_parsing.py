@@ -3,10 +3,13 @@ registration payload, the signed confirmation and the framing header."""
 
 from __future__ import annotations
 
+import string
 import time
 
 import pytest
 from django.core import signing
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lti_tool.lti.constants import TOOL_SCOPES, Claim, MessageType
 from lti_tool.lti.dynamic_registration import (
@@ -303,3 +306,32 @@ def test_registration_endpoint_on_another_server_than_the_configuration_is_refus
             configuration_url=CONFIG_URL,
         )
     assert refused.value.code == "registration_endpoint_origin_mismatch"
+
+
+MOODLE_LABELS_EN = {
+    "issuer": "Platform ID",
+    "client_id": "Client ID",
+    "deployment_id": "Deployment ID",
+    "key_set_url": "Public keyset URL",
+    "auth_token_url": "Access token URL",
+    "auth_login_url": "Authentication request URL",
+}
+
+
+@given(
+    client_id=st.text(alphabet=string.ascii_letters + string.digits, min_size=1, max_size=32),
+    deployment_id=st.integers(min_value=1, max_value=10**6).map(str),
+    separators=st.lists(
+        st.sampled_from(["\t", ": ", " : ", "  ", "\n", ":\t", " \n  "]), min_size=6, max_size=6
+    ),
+    order=st.permutations(list(MOODLE_LABELS_EN)),
+)
+def test_details_block_is_read_whatever_the_separators_and_the_order(
+    client_id: str, deployment_id: str, separators: list[str], order: list[str]
+) -> None:
+    values = {**EXPECTED_BLOCK_VALUES, "client_id": client_id, "deployment_id": deployment_id}
+    block = "\n".join(
+        f"{MOODLE_LABELS_EN[name]}{separator}{values[name]}"
+        for name, separator in zip(order, separators, strict=True)
+    )
+    assert moodle_tool_details_parse(block) == values
