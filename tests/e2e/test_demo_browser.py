@@ -1,0 +1,120 @@
+"""A person clicks through the demo in Debian's chromium: register Atelier with the built-in
+platform (LTI Dynamic Registration in the platform's dialog), then launch it as the trainer
+and as a student, inside the platform's iframe as Moodle shows it.
+
+Screenshots of each step go to test-artifacts/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lti_tool.demo.services import demo_platform_setup
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+# The flags this machine's chromium needs headless as root, and no background traffic
+# (there is no network but loopback). Playwright adds --headless and its own fresh
+# profile directory.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+]
+COURSE_TITLE = "DECESF — Travail social collectif"
+TRAINER = ("claire.martin", "Claire Martin")
+STUDENT = ("lea.bernard", "Léa Bernard")
+FIRST_ACTIVITY = "Situation 1 — Diagnostic partagé d'un quartier"
+TIMEOUT_MS = 15_000
+
+if not CHROMIUM.exists():
+    pytest.skip(
+        "Debian's chromium is not installed at /usr/bin/chromium "
+        "(scripts/test.sh installs it as root: apt-get install chromium)",
+        allow_module_level=True,
+    )
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture
+def page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM reads
+    # happen outside any coroutine, so Django's async guard does not apply to them.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
+        context.set_default_timeout(TIMEOUT_MS)
+        try:
+            yield context.new_page()
+        finally:
+            context.close()
+            browser.close()
+
+
+def snap(page: Any, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"demo-{name}.png"), full_page=True)
+
+
+def register_through_the_dialog(page: Any, base_url: str) -> None:
+    expect = sync_api.expect
+    page.goto(f"{base_url}/demo/")
+    expect(page.get_by_test_id("tool-status")).to_have_attribute("data-status", "none")
+    snap(page, "1-platform-without-tool")
+
+    page.get_by_test_id("tool-register").click()
+    dialog = page.frame_locator("[data-testid=registration-frame]")
+    confirm = dialog.get_by_role("button", name="Enregistrer Atelier")
+    expect(confirm).to_be_visible()
+    snap(page, "2-registration-dialog")
+
+    # The tool's page posts org.imsglobal.lti.close; the platform then closes the dialog.
+    confirm.click()
+    page.wait_for_url(f"{base_url}/demo/")
+    expect(page.get_by_test_id("tool-status")).to_have_attribute("data-status", "pending")
+    snap(page, "3-tool-pending")
+
+    page.get_by_test_id("tool-activate").click()
+    expect(page.get_by_test_id("tool-status")).to_have_attribute("data-status", "active")
+    expect(page.get_by_test_id("tool-client-id")).not_to_be_empty()
+    snap(page, "4-tool-active")
+
+
+def launch_from_the_course(page: Any, base_url: str, username: str) -> Any:
+    page.goto(f"{base_url}/demo/")
+    page.locator(f"[data-testid^='launch-{username}-']").first.click()
+    return page.frame_locator("[data-testid=tool-frame]")
+
+
+def test_a_person_registers_atelier_then_launches_it_as_trainer_and_as_student(
+    page: Any, live_server: Any, transactional_db: None
+) -> None:
+    expect = sync_api.expect
+    base_url = live_server.url
+    demo_platform_setup(base_url=base_url)
+
+    register_through_the_dialog(page, base_url)
+
+    tool = launch_from_the_course(page, base_url, TRAINER[0])
+    expect(tool.get_by_test_id("course-title")).to_have_text(COURSE_TITLE)
+    expect(tool.get_by_test_id("user-name")).to_contain_text(TRAINER[1])
+    snap(page, "5-trainer-course-page")
+
+    tool = launch_from_the_course(page, base_url, STUDENT[0])
+    expect(tool.get_by_test_id("activity-title")).to_have_text(FIRST_ACTIVITY)
+    expect(tool.get_by_test_id("user-name")).to_contain_text(STUDENT[1])
+    expect(tool.get_by_test_id("user-name")).not_to_contain_text(re.compile(TRAINER[1]))
+    snap(page, "6-student-activity-page")
