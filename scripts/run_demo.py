@@ -87,7 +87,8 @@ class Supervisor:
 
     def start(self, name: str, command: list[str]) -> None:
         log(f"Starting {name}: {' '.join(command)}")
-        self.children[name] = subprocess.Popen(command, cwd=ROOT, start_new_session=True)
+        # Our own venv binaries with fixed arguments.
+        self.children[name] = subprocess.Popen(command, cwd=ROOT, start_new_session=True)  # noqa: S603
 
     def dead_child(self) -> str | None:
         for name, process in self.children.items():
