@@ -113,3 +113,37 @@ class DeepLinkingPlacement(StrEnum):
     """Where a platform may offer a deep-linking message (Dynamic Registration §3.3.2)."""
 
     CONTENT_AREA = "ContentArea"
+
+
+# AGS 2.0 §3.3: one token with every AGS scope the tool uses, so that line-item and score
+# calls share a single cached token per registration (shared/moodle.md, Access tokens).
+AGS_SCOPES = (
+    Scope.AGS_LINEITEM,
+    Scope.AGS_LINEITEM_READONLY,
+    Scope.AGS_RESULT_READONLY,
+    Scope.AGS_SCORE,
+)
+# LTI Security Framework §4.1 / RFC 6749 §4.4: client credentials grant.
+CLIENT_CREDENTIALS_GRANT = "client_credentials"
+FORM_URLENCODED = "application/x-www-form-urlencoded"
+
+
+class ActivityProgress(StrEnum):
+    """AGS 2.0 §3.4.6 activityProgress."""
+
+    INITIALIZED = "Initialized"
+    STARTED = "Started"
+    IN_PROGRESS = "InProgress"
+    SUBMITTED = "Submitted"
+    COMPLETED = "Completed"
+
+
+class GradingProgress(StrEnum):
+    """AGS 2.0 §3.4.7 gradingProgress. Only FullyGraded writes a grade in Moodle; the
+    others clear it (shared/moodle.md, AGS)."""
+
+    FULLY_GRADED = "FullyGraded"
+    PENDING = "Pending"
+    PENDING_MANUAL = "PendingManual"
+    FAILED = "Failed"
+    NOT_READY = "NotReady"

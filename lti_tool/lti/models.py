@@ -185,3 +185,50 @@ class ResourceLink(BaseModel):
 
     def __str__(self) -> str:
         return self.title or self.resource_link_id
+
+
+class LineItem(BaseModel):
+    """An AGS line item (a gradebook column) holding one domain of one placed activity.
+
+    ``domain_code`` ("DC2") is an opaque key for the protocol layer: which domain it is,
+    and how it is graded, is the grading app's business (design.md §3, §4).
+    """
+
+    resource_link = models.ForeignKey(
+        ResourceLink, on_delete=models.CASCADE, related_name="line_items"
+    )
+    domain_code = models.CharField(max_length=32)
+    url = models.URLField(max_length=500, unique=True)
+    label = models.CharField(max_length=255)
+    tag = models.CharField(max_length=255, blank=True)
+    resource_id = models.CharField(max_length=255, blank=True)
+    score_maximum = models.DecimalField(max_digits=10, decimal_places=5)
+    # False when it is the activity's own column, adopted from the launch's AGS claim.
+    created_by_tool = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resource_link", "domain_code"], name="lti_line_item_domain_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.domain_code})"
+
+
+class ScoreClock(BaseModel):
+    """The last score timestamp sent for (line item, user): Moodle answers 409 to a
+    timestamp not strictly newer, compared at 1-second resolution (shared/moodle.md)."""
+
+    line_item = models.ForeignKey(LineItem, on_delete=models.CASCADE, related_name="clocks")
+    user = models.ForeignKey(LtiUser, on_delete=models.CASCADE, related_name="score_clocks")
+    last_timestamp = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["line_item", "user"], name="lti_score_clock_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.line_item} / {self.user}: {self.last_timestamp}"
