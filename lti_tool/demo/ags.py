@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
@@ -248,7 +248,12 @@ def score_record(*, item: DemoLineItem, data: dict[str, Any]) -> DemoGrade:
     grade.activity_progress, grade.grading_progress = activity, grading
     grade.comment = str(data.get("comment") or "")
     grade.timestamp, grade.timestamp_seconds = timestamp, seconds
-    grade.save()
+    try:
+        with transaction.atomic():
+            grade.save()
+    except IntegrityError as error:
+        # A concurrent first score for the same (line item, user) won the insert.
+        raise Conflict(_("Une autre note vient d'être enregistrée ; renvoyez-la.")) from error
     return grade
 
 
