@@ -7,6 +7,7 @@ does: nothing of the tool is read from the database.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import logging
@@ -56,8 +57,15 @@ def rsa_key_generate() -> tuple[str, str, dict[str, str]]:
     return kid, pem, {**jwk, "kid": kid, "alg": JWT_ALGORITHM, "use": "sig"}
 
 
+@functools.lru_cache(maxsize=16)
+def _private_key(pem: bytes) -> Any:
+    # Loading a PEM validates the RSA key (~35 ms); a launch must not pay it every time.
+    return serialization.load_pem_private_key(pem, password=None)
+
+
 def jwt_sign(claims: dict[str, Any], *, kid: str, private_key_pem: str | bytes) -> str:
-    return jwt.encode(claims, private_key_pem, algorithm=JWT_ALGORITHM, headers={"kid": kid})
+    pem = private_key_pem.encode("ascii") if isinstance(private_key_pem, str) else private_key_pem
+    return jwt.encode(claims, _private_key(pem), algorithm=JWT_ALGORITHM, headers={"kid": kid})
 
 
 def jwt_header(token: str) -> dict[str, Any]:
