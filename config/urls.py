@@ -10,6 +10,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("lti/", include("lti_tool.lti.urls")),
     path(".well-known/jwks.json", jwks, name="well_known_jwks"),
+    path("referentiels/", include("lti_tool.grading.frameworks.urls")),
     path("", include("lti_tool.activities.urls")),
 ]
 

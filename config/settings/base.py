@@ -21,6 +21,7 @@ INSTALLED_APPS = [
     "lti_tool.core",
     "lti_tool.lti",
     "lti_tool.grading",
+    "lti_tool.grading.frameworks",
     "lti_tool.activities",
     "lti_tool.api",
 ]
