@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
@@ -13,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from lti_tool.core.exceptions import NotFound, ValidationFailed
 from lti_tool.demo.launch import DOCUMENT_TARGETS, login_initiation
-from lti_tool.demo.models import DemoPlatform, DemoResourceLink, DemoTool
+from lti_tool.demo.models import DemoPlatform, DemoResourceLink, DemoTool, DemoUser
 from lti_tool.demo.registration import registration_token_issue
 from lti_tool.demo.selectors import (
     course_enrolments,
@@ -99,40 +100,52 @@ def tool_activate(request: HttpRequest, tool_id: int) -> HttpResponse:
     return redirect("demo:home")
 
 
-def _launch_params(request: HttpRequest) -> dict[str, str]:
+@dataclass(frozen=True)
+class _LaunchRequest:
+    platform: DemoPlatform
+    params: dict[str, str]
+    user: DemoUser
+    link: DemoResourceLink | None
+
+
+def _launch_request(request: HttpRequest) -> _LaunchRequest:
+    """Who launches what, read from the launch button's query string."""
+    platform = _platform(request)
     target = request.GET.get("target", "iframe")
     if target not in DOCUMENT_TARGETS:
         raise ValidationFailed(_("Affichage inconnu : %(t)s.") % {"t": target})
     params = {"user": request.GET.get("user", ""), "target": target}
+    link = None
     if request.GET.get("deep_linking") == "1":
         params["deep_linking"] = "1"
     else:
         params["link"] = request.GET.get("link", "")
-    return params
+        link = DemoResourceLink.objects.filter(
+            pk=int(params["link"]) if params["link"].isdigit() else 0, course__platform=platform
+        ).first()
+        if link is None:
+            raise NotFound(_("Cette activité n'existe pas dans le cours."))
+    user = user_get(platform=platform, user_id=params["user"])
+    if user is None:
+        raise ValidationFailed(_("Choisissez un utilisateur de la plateforme."))
+    return _LaunchRequest(platform=platform, params=params, user=user, link=link)
 
 
 @require_GET
 def launch(request: HttpRequest) -> HttpResponse:
     """Moodle's "embed" container: the course page with the tool in an iframe."""
-    platform = _platform(request)
-    params = _launch_params(request)
-    user = user_get(platform=platform, user_id=params["user"])
-    if user is None:
-        raise ValidationFailed(_("Choisissez un utilisateur de la plateforme."))
-    link = None
-    if "link" in params:
-        link = get_object_or_404(DemoResourceLink, pk=params["link"], course__platform=platform)
-    start = reverse("demo:launch_start") + "?" + urlencode(params)
-    window = reverse("demo:launch_start") + "?" + urlencode({**params, "target": "window"})
+    launch = _launch_request(request)
+    start = reverse("demo:launch_start") + "?" + urlencode(launch.params)
+    window = reverse("demo:launch_start") + "?" + urlencode({**launch.params, "target": "window"})
     return render(
         request,
         "demo/launch.html",
         {
-            "user": user,
-            "link": link,
+            "user": launch.user,
+            "link": launch.link,
             "start_url": start,
             "window_url": window,
-            "course": platform_course(platform),
+            "course": platform_course(launch.platform),
         },
     )
 
@@ -141,20 +154,13 @@ def launch(request: HttpRequest) -> HttpResponse:
 @require_GET
 def launch_start(request: HttpRequest) -> HttpResponse:
     """OIDC third-party initiated login: a form POST to the tool, as Moodle sends it."""
-    platform = _platform(request)
-    params = _launch_params(request)
-    user = user_get(platform=platform, user_id=params["user"])
-    if user is None:
-        raise ValidationFailed(_("Choisissez un utilisateur de la plateforme."))
-    link = None
-    if "link" in params:
-        link = get_object_or_404(DemoResourceLink, pk=params["link"], course__platform=platform)
+    launch = _launch_request(request)
     url, fields = login_initiation(
-        platform=platform,
-        user=user,
-        resource_link=link,
-        deep_linking="deep_linking" in params,
-        document_target=params["target"],
+        platform=launch.platform,
+        user=launch.user,
+        resource_link=launch.link,
+        deep_linking="deep_linking" in launch.params,
+        document_target=launch.params["target"],
     )
     return render(
         request,
