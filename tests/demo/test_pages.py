@@ -119,3 +119,26 @@ def test_a_student_launch_goes_through_the_tool_from_the_launch_button(demo, liv
     launched = browser.post(launch_url, data=form, timeout=10)
     assert launched.status_code == 200, launched.text[:1000]
     assert "Léa" in launched.text
+
+
+@pytest.mark.django_db
+def test_registration_opens_the_tool_page_with_a_fresh_token_in_a_dialog(client):
+    demo_platform_setup(base_url="http://testserver")
+    page = client.post(
+        "/demo/registration/start/", {"registration_url": "http://testserver/lti/register/"}
+    )
+    html = page.content.decode()
+    assert 'data-testid="registration-frame"' in html
+    assert (
+        "openid_configuration=http%3A%2F%2Ftestserver%2Fdemo%2F.well-known%2Fopenid-configuration"
+        in html
+    )
+    assert "registration_token=" in html
+    assert "org.imsglobal.lti.close" in html
+
+
+@pytest.mark.django_db
+def test_a_bad_launch_query_is_a_4xx_not_a_500(client):
+    demo_platform_setup(base_url="http://testserver")
+    assert client.get("/demo/launch/?user=1&link=abc").status_code == 404
+    assert client.get("/demo/launch/start/?user=x&link=1&target=popup").status_code == 400
