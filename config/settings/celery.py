@@ -30,6 +30,9 @@ else:
         "store_processed": False,
     }
 
+# One queue name per deployment (and per test run, so a test worker never eats another
+# run's messages).
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="atelier")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -42,8 +45,18 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "Europe/Paris"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # design.md §5.4: rows stuck in pending/sending are sent again, so a lost message or a
+    # killed worker never loses a grade.
+    "grading-passback-sweep": {
+        "task": "grading.passback_sweep",
+        "schedule": 60.0,
+    },
     "lti-retire-expired-keys": {
         "task": "lti.keys_retire_expired",
         "schedule": 3600.0,
     },
 }
+
+# Passback retry policy (design.md §5.3). Tests shorten these to keep fault tests fast.
+PASSBACK_BACKOFF_FIRST_SECONDS = env.float("PASSBACK_BACKOFF_FIRST_SECONDS", default=15.0)
+PASSBACK_LEASE_SECONDS = env.float("PASSBACK_LEASE_SECONDS", default=120.0)
