@@ -113,9 +113,7 @@ def test_a_trainer_validation_schedules_the_passback(demo: Any) -> None:
     trainer = _launch_as(demo, "trainer")
     student = _launch_as(demo, "student")
     assessment = _scenario(demo, student, ActivityKind.ROLEPLAY)
-    (dc2,) = [
-        r for r in assessment_grade(assessment=assessment, evidence=[level_evidence("GD-ANIM", 3)])
-    ]
+    (dc2,) = assessment_grade(assessment=assessment, evidence=[level_evidence("GD-ANIM", 3)])
     assert dc2.status == ResultStatus.TO_REVIEW and not dc2.passbacks.exists()
     result_moderate(
         result=dc2, actor=trainer, criterion_levels={"GD-ANIM": 4}, comment="Très bon cadre"
