@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from lti_tool.demo.views import pages, protocol, services_api
+from lti_tool.demo.views import faults, pages, protocol, services_api
 
 app_name = "demo"
 
@@ -17,6 +17,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("launch/", pages.launch, name="launch"),
     path("launch/start/", pages.launch_start, name="launch_start"),
     path("gradebook/", pages.gradebook, name="gradebook"),
+    # Fault switches and counters for tests and benchmarks (lti_tool/demo/faults.py).
+    path("faults/", faults.faults, name="faults"),
+    path("stats/", faults.stats, name="stats"),
     # Endpoints the tool calls
     path("jwks/", protocol.jwks, name="jwks"),
     path(

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from lti_tool.core.exceptions import ApplicationError, NotFound
 from lti_tool.demo.constants import Claim
 from lti_tool.demo.deep_linking import deep_linking_response_accept
+from lti_tool.demo.faults import token_faults
 from lti_tool.demo.launch import auth_request_answer
 from lti_tool.demo.models import DemoPlatform
 from lti_tool.demo.oauth import OAuthError, access_token_issue
@@ -89,6 +90,7 @@ def auth(request: HttpRequest) -> HttpResponse:
 
 @csrf_exempt
 @require_POST
+@token_faults
 def token(request: HttpRequest) -> JsonResponse:
     """OAuth 2 client credentials (Security Framework §4.1); errors per RFC 6749 §5.2."""
     try:

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from lti_tool.core.exceptions import ApplicationError
 from lti_tool.demo import ags
 from lti_tool.demo.constants import MediaType, Scope
+from lti_tool.demo.faults import ags_faults
 from lti_tool.demo.selectors import (
     BearerAccess,
     access_token_check,
@@ -72,6 +73,7 @@ def _filters(request: HttpRequest) -> dict[str, str]:
 
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
+@ags_faults()
 @plain_text_errors
 def line_items(request: HttpRequest, course_id: int) -> HttpResponse:
     if request.method == "POST":
@@ -95,6 +97,7 @@ def line_items(request: HttpRequest, course_id: int) -> HttpResponse:
 
 @csrf_exempt
 @require_http_methods(["GET", "PUT", "DELETE"])
+@ags_faults()
 @plain_text_errors
 def line_item(request: HttpRequest, course_id: int, item_id: int) -> HttpResponse:
     if request.method == "PUT":
@@ -112,6 +115,7 @@ def line_item(request: HttpRequest, course_id: int, item_id: int) -> HttpRespons
 
 @csrf_exempt
 @require_POST
+@ags_faults(scores=True)
 @plain_text_errors
 def scores(request: HttpRequest, course_id: int, item_id: int) -> HttpResponse:
     """AGS 2.0 §3.4: Moodle answers 200 with an empty body."""
@@ -125,6 +129,7 @@ def scores(request: HttpRequest, course_id: int, item_id: int) -> HttpResponse:
 
 @csrf_exempt
 @require_GET
+@ags_faults()
 @plain_text_errors
 def results(request: HttpRequest, course_id: int, item_id: int) -> HttpResponse:
     access = _access(request, (Scope.AGS_RESULT_READONLY.value,))
