@@ -11,6 +11,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("lti/", include("lti_tool.lti.urls")),
     path(".well-known/jwks.json", jwks, name="well_known_jwks"),
     path("referentiels/", include("lti_tool.grading.frameworks.urls")),
+    path("evaluation/", include("lti_tool.grading.urls")),
     path("", include("lti_tool.activities.urls")),
 ]
 
