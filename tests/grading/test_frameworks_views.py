@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -93,3 +94,12 @@ def test_staff_download_the_moodle_csv_as_an_attachment(
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="DECESF-2018-v1-moodle.csv"'
     assert response.content.decode().startswith(",".join(MOODLE_CSV_HEADER[:2]))
+
+
+def test_the_detail_page_needs_a_fixed_number_of_queries(
+    staff_client: Client, decesf: Framework, django_assert_max_num_queries: Any
+) -> None:
+    # Session, user, framework, then one query per level (prefetch): not one per competence.
+    with django_assert_max_num_queries(8):
+        response = staff_client.get(reverse("frameworks:detail", args=["DECESF-2018", 1]))
+    assert response.status_code == 200

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, QuerySet
+from typing import TypeVar
+
+from django.db.models import Count, Model, Prefetch, QuerySet
 from django.utils.translation import gettext as _
 
 from lti_tool.core.exceptions import NotFound
 from lti_tool.grading.frameworks.models import Competence, Domain, Framework, Indicator
+
+M = TypeVar("M", bound=Model)
 
 
 def competence_in_domain(competence_code: str, domain_code: str) -> bool:
@@ -56,25 +60,21 @@ def framework_tree(*, framework: Framework) -> QuerySet[Domain]:
     )
 
 
-def domain_get(*, framework: Framework, code: str) -> Domain:
-    domain = Domain.objects.filter(framework=framework, code=code).first()
-    if domain is None:
+def _in_framework(queryset: QuerySet[M], *, framework: Framework, code: str, what: str) -> M:
+    found = queryset.filter(framework=framework, code=code).first()
+    if found is None:
         raise NotFound(
-            _("Le domaine « %(code)s » n'existe pas dans le référentiel %(framework)s.")
-            % {"code": code, "framework": framework},
+            _("%(what)s « %(code)s » n'existe pas dans le référentiel %(framework)s.")
+            % {"what": what, "code": code, "framework": framework},
             extra={"code": code, "framework": str(framework)},
         )
-    return domain
+    return found
+
+
+def domain_get(*, framework: Framework, code: str) -> Domain:
+    return _in_framework(Domain.objects.all(), framework=framework, code=code, what=_("Le domaine"))
 
 
 def competence_get(*, framework: Framework, code: str) -> Competence:
-    competence = (
-        Competence.objects.filter(framework=framework, code=code).select_related("domain").first()
-    )
-    if competence is None:
-        raise NotFound(
-            _("La compétence « %(code)s » n'existe pas dans le référentiel %(framework)s.")
-            % {"code": code, "framework": framework},
-            extra={"code": code, "framework": str(framework)},
-        )
-    return competence
+    competences = Competence.objects.select_related("domain")
+    return _in_framework(competences, framework=framework, code=code, what=_("La compétence"))
