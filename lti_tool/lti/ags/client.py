@@ -53,6 +53,15 @@ def _session() -> requests.Session:
     return session
 
 
+def http_session_close() -> None:
+    """Close this thread's keep-alive connections (a worker shutting down, a test ending
+    while the platform's server thread still holds the connection open)."""
+    session = getattr(_local, "session", None)
+    if session is not None:
+        session.close()
+        _local.session = None
+
+
 @dataclass(frozen=True)
 class LineItemData:
     """AGS 2.0 §3.2 line item as the platform describes it."""
