@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import jwt
 import pytest
 import requests
+from django.core.cache import cache
 
 from lti_tool.demo.constants import CLIENT_ASSERTION_TYPE, SUPPORTED_SCOPES
 from lti_tool.demo.models import DemoPlatform, DemoTool
@@ -23,9 +24,16 @@ from lti_tool.lti.keys import tool_signing_key
 
 
 @pytest.fixture
-def demo_platform(live_server: Any, transactional_db: None) -> DemoPlatform:
-    """The platform of the live server, with its course, people, activities, line items."""
-    return demo_platform_setup(base_url=live_server.url)
+def demo_platform(live_server: Any, transactional_db: None) -> Iterator[DemoPlatform]:
+    """The platform of the live server, with its course, people, activities, line items.
+
+    Every test gets a new platform key at the same URL (the live server's port lives for
+    the session): the tool's cached copies of the platform's key set are dropped before
+    and after, so that no test inherits or leaves a stale one.
+    """
+    cache.clear()
+    yield demo_platform_setup(base_url=live_server.url)
+    cache.clear()
 
 
 @pytest.fixture

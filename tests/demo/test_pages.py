@@ -99,7 +99,9 @@ def test_the_gradebook_shows_what_the_tool_sent(client):
     assert "Clair." in html and "FullyGraded" in html
 
 
-def test_a_student_launch_goes_through_the_tool_from_the_launch_button(demo, live_server):
+def test_a_student_launch_goes_through_the_tool_from_the_launch_button(
+    demo_platform, demo, live_server
+):
     """Browser-less walk: launch start → tool login → platform auth → tool launch.
 
     ``demo`` (tests/conftest.py) also records the platform on the tool's side."""
