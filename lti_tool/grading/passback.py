@@ -51,8 +51,10 @@ def backoff_seconds(tries: int, *, rng: random.Random | None = None) -> float:
 def _claim(passback_id: int) -> Passback | None:
     now = timezone.now()
     with transaction.atomic():
+        # Lock this row only (``of=self``): the joined rows are shared by every score of
+        # the course, and locking them would make concurrent claims skip each other.
         passback = (
-            Passback.objects.select_for_update(skip_locked=True)
+            Passback.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("result__assessment__resource_link__context__deployment__registration")
             .select_related("result__assessment__lti_user")
             .filter(pk=passback_id)
@@ -62,7 +64,7 @@ def _claim(passback_id: int) -> Passback | None:
             Passback.Status.PENDING,
             Passback.Status.SENDING,
         ):
-            return None
+            return None  # gone, done, superseded, or being claimed by another worker
         if passback.next_try_at and passback.next_try_at > now:
             return None  # not due yet, or another worker holds the lease
         newer = passback.result.passbacks.filter(created_at__gt=passback.created_at).exclude(

@@ -12,10 +12,17 @@ from typing import Any
 import pytest
 
 from config.celery import app as celery_app
+from lti_tool.demo.faults import demo_fault_set, demo_faults_clear
 from lti_tool.demo.models import DemoGrade, DemoLineItem
-from lti_tool.grading.models import DomainResult, Passback
+from lti_tool.grading.models import DomainResult, Passback, PassbackAttempt
+from lti_tool.grading.passback import passbacks_stuck_requeue
 from lti_tool.grading.rules import ActivityKind, Criterion, Evidence, ResultStatus, level_evidence
-from lti_tool.grading.services import assessment_create, assessment_grade, result_moderate
+from lti_tool.grading.services import (
+    assessment_create,
+    assessment_grade,
+    passback_resend,
+    result_moderate,
+)
 from lti_tool.lti.models import LtiUser, ResourceLink
 from tests.grading.worker import WorkerProcess, real_services_missing, wait_until
 from tests.lti.flow import login_and_authorize, post_launch
@@ -137,7 +144,7 @@ def test_final_results_land_in_the_platform_gradebook_per_domain(
     )
     wait_until(
         lambda: Passback.objects.filter(status=Passback.Status.SENT).count() == 2,
-        what=f"two scores sent; worker log:\n{worker.log()}",
+        what=lambda: f"two scores sent; worker log:\n{worker.log()}",
     )
     own_column = _platform_grade(demo, None)
     assert own_column is not None and own_column.grade == D("13.33")  # DC2 = 20 × 2/3
@@ -148,3 +155,116 @@ def test_final_results_land_in_the_platform_gradebook_per_domain(
     assert item.label.startswith("Premier groupe de parents — DC4")
     assert item.score_maximum == 20
     assert not DemoLineItem.objects.filter(tag="DC1").exists()  # unassessed: no column at all
+
+
+# --- faults: nothing is lost --------------------------------------------------------
+
+
+def _grade_two_domains(demo: Any) -> list[DomainResult]:
+    student = _launch_as(demo, "student")
+    return assessment_grade(
+        assessment=_scenario(demo, student),
+        evidence=[Evidence("GD-ANIM", D(3), D(3)), level_evidence("GD-COOP", 2, source="auto")],
+    )
+
+
+def _all_sent(worker: WorkerProcess, count: int = 2, timeout: float = 90) -> None:
+    wait_until(
+        lambda: Passback.objects.filter(status=Passback.Status.SENT).count() == count,
+        timeout=timeout,
+        what=lambda: (
+            f"{count} scores sent; rows: "
+            f"{list(Passback.objects.values_list('status', 'tries', 'last_error'))}\n{worker.log()}"
+        ),
+    )
+
+
+@pytest.mark.parametrize("status", [500, 503, 429])
+def test_grades_arrive_once_the_platform_recovers(
+    demo: Any, worker: WorkerProcess, status: int
+) -> None:
+    demo_fault_set(platform=demo.platform, kind="ags_error", count=3, status=status)
+    _grade_two_domains(demo)
+    _all_sent(worker)
+    outcomes = list(PassbackAttempt.objects.values_list("outcome", flat=True))
+    assert outcomes.count(PassbackAttempt.Outcome.TRANSIENT) == 3
+    assert outcomes.count(PassbackAttempt.Outcome.SENT) == 2
+    assert _platform_grade(demo, "DC4").grade == D("10.00")  # type: ignore[union-attr]
+
+
+def test_a_platform_that_hangs_past_the_timeout_is_retried(
+    demo: Any, worker: WorkerProcess
+) -> None:
+    demo_fault_set(platform=demo.platform, kind="ags_hang", count=1, seconds=3)
+    _grade_two_domains(demo)
+    _all_sent(worker)
+    assert PassbackAttempt.objects.filter(outcome=PassbackAttempt.Outcome.TRANSIENT).count() == 1
+
+
+def test_a_token_endpoint_outage_delays_but_loses_nothing(demo: Any, worker: WorkerProcess) -> None:
+    demo_fault_set(platform=demo.platform, kind="token_refuse", count=2, status=503)
+    _grade_two_domains(demo)
+    _all_sent(worker)
+
+
+def test_a_permanent_refusal_fails_with_a_reason_and_a_resend_delivers_it(
+    demo: Any, worker: WorkerProcess
+) -> None:
+    demo_fault_set(platform=demo.platform, kind="ags_error", count=50, status=403)
+    results = _grade_two_domains(demo)
+    wait_until(
+        lambda: Passback.objects.filter(status=Passback.Status.FAILED).count() == 2,
+        what=lambda: f"two failures\n{worker.log()}",
+    )
+    failed = Passback.objects.filter(status=Passback.Status.FAILED).first()
+    assert failed is not None and failed.last_status_code == 403 and failed.tries == 1
+    assert failed.last_error  # a sentence a trainer can read
+    demo_faults_clear(demo.platform)
+    for result in results:
+        passback_resend(passback=result.passbacks.first(), actor=None)  # type: ignore[arg-type]
+    _all_sent(worker)
+
+
+def test_a_worker_killed_mid_send_loses_nothing_and_writes_no_duplicate(
+    demo: Any, worker: WorkerProcess, tmp_path: Path
+) -> None:
+    demo_fault_set(platform=demo.platform, kind="ags_hang", count=1, seconds=6)
+    _grade_two_domains(demo)
+    wait_until(
+        lambda: Passback.objects.filter(status=Passback.Status.SENDING).exists(),
+        what="a send in progress",
+    )
+    worker.kill()
+    replacement = WorkerProcess(queue=worker.queue, log_dir=tmp_path).start()
+    try:
+        # The killed worker's message is not acknowledged; the periodic sweep finds the
+        # row once its lease has run out (design.md §5.4).
+        def swept_and_sent() -> bool:
+            passbacks_stuck_requeue()
+            return Passback.objects.filter(status=Passback.Status.SENT).count() == 2
+
+        wait_until(swept_and_sent, timeout=90, what=lambda: f"recovery\n{replacement.log()}")
+    finally:
+        replacement.stop()
+    assert DemoLineItem.objects.filter(course__platform=demo.platform, tag="DC4").count() == 1
+    assert DemoGrade.objects.filter(line_item__course__platform=demo.platform).count() == 2
+
+
+def test_messages_lost_by_the_broker_are_sent_again_by_the_sweep(
+    demo: Any, worker: WorkerProcess, tmp_path: Path
+) -> None:
+    worker.stop()
+    _grade_two_domains(demo)
+    # A broker restart that keeps nothing on disk drops every queued message.
+    with celery_app.connection_for_write() as connection:
+        connection.default_channel.queue_purge(worker.queue)
+    replacement = WorkerProcess(queue=worker.queue, log_dir=tmp_path).start()
+    try:
+
+        def swept_and_sent() -> bool:
+            passbacks_stuck_requeue()
+            return Passback.objects.filter(status=Passback.Status.SENT).count() == 2
+
+        wait_until(swept_and_sent, timeout=120, what=lambda: f"recovery\n{replacement.log()}")
+    finally:
+        replacement.stop()

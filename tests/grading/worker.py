@@ -113,10 +113,13 @@ class WorkerProcess:
         return self.log_path.read_text(errors="replace")[-5000:]
 
 
-def wait_until(check: Callable[[], bool], *, timeout: float = 60, what: str = "condition") -> None:
+def wait_until(
+    check: Callable[[], bool], *, timeout: float = 60, what: str | Callable[[], str] = "condition"
+) -> None:
+    """Poll until ``check`` holds; ``what`` (or what it returns) explains a time-out."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():
             return
         time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
+    raise AssertionError(f"timed out waiting for {what() if callable(what) else what}")
