@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from lti_tool.core.exceptions import PermissionDenied, ValidationFailed
 from lti_tool.grading import selectors, services
 from lti_tool.grading.forms import ModerationForm
+from lti_tool.grading.models import Passback
 from lti_tool.lti.csrf import launch_csrf_protect
 from lti_tool.lti.decorators import lti_launch_required
 from lti_tool.lti.launch_context import LtiLaunch
@@ -129,6 +130,9 @@ def passback_board(request: HttpRequest, context_pk: int) -> HttpResponse:
 def passback_resend(request: HttpRequest, context_pk: int, passback_pk: int) -> HttpResponse:
     launch, context = _trainer_course(request, context_pk)
     passback = selectors.passback_get(context=context, passback_pk=passback_pk)
+    if passback.status != Passback.Status.FAILED:
+        # A second click, or a stale page: that send was already replaced or delivered.
+        return _redirect("grading:passback_board", launch, context.pk, renvoye=0)
     services.passback_resend(passback=passback, actor=lti_user_get(lti_user_pk=launch.lti_user_id))
     return _redirect("grading:passback_board", launch, context.pk, renvoye=1)
 

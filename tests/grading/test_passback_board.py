@@ -149,6 +149,20 @@ def test_resend_makes_a_new_pending_send_and_keeps_the_failure_on_record(
     assert REFUSAL not in landed
 
 
+def test_a_second_click_on_resend_makes_no_second_send(course: dict[str, Any]) -> None:
+    trainer = course["trainer"]
+    failed = _failed(course["hugo_sends"]["DC2"])
+    path = reverse("grading:passback_resend", args=[trainer.context.pk, failed.pk])
+    tokens = trainer.form_tokens(_board(trainer.context.pk), None)
+    assert trainer.post(path, {}, tokens=tokens).status_code == 303
+    again = trainer.post(path, {}, tokens=tokens)
+    assert again.status_code == 303
+    assert failed.result.passbacks.count() == 2
+    assert failed.result.passbacks.filter(status=Passback.Status.PENDING).count() == 1
+    landed = text_of(trainer.session.get(trainer.url(again.headers["Location"]), timeout=10))
+    assert "Aucun envoi en échec à relancer." in landed
+
+
 def test_resend_all_failed_makes_one_new_send_per_failed_result(course: dict[str, Any]) -> None:
     trainer = course["trainer"]
     failures = [
