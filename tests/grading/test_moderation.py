@@ -7,11 +7,13 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+import requests
 from django.urls import reverse
 
 from lti_tool.grading.models import CriterionScore, DomainResult, Passback, ResultChange
 from lti_tool.grading.rules import ActivityKind, ResultStatus
 from tests.grading.factories import (
+    Launched,
     assessment_graded,
     launch,
     other_course,
@@ -27,6 +29,12 @@ def _queue(context_pk: int) -> str:
 
 def _detail(context_pk: int, result_pk: int) -> str:
     return reverse("grading:result_moderate", args=[context_pk, result_pk])
+
+
+def _moderate(trainer: Launched, result: DomainResult, data: dict[str, str]) -> requests.Response:
+    """Post the moderation form as the trainer's browser would, tokens read from the page."""
+    path = _detail(trainer.context.pk, result.pk)
+    return trainer.post(path, data, tokens=trainer.form_tokens(path, "moderation-form"))
 
 
 def _written() -> tuple[int, int, int, list[tuple[str, Decimal]]]:
@@ -141,10 +149,10 @@ def test_an_override_of_one_criterion_changes_only_that_domain_and_is_kept_in_hi
     trainer, results = roleplay["trainer"], roleplay["results"]
     dc2, dc3 = results["DC2"], results["DC3"]
     path = _detail(trainer.context.pk, dc2.pk)
-    tokens = trainer.form_tokens(path, "moderation-form")
 
-    response = trainer.post(
-        path,
+    response = _moderate(
+        trainer,
+        dc2,
         {
             "niveau_DC2.A3.1": "4",
             "niveau_DC2.A3.2": "",
@@ -153,7 +161,6 @@ def test_an_override_of_one_criterion_changes_only_that_domain_and_is_kept_in_hi
             "comment": "Vu en séance : le cadre était posé dès l'accueil.",
             "decision": "valider",
         },
-        tokens=tokens,
     )
 
     assert response.status_code == 303, response.text[:3000]
@@ -185,11 +192,10 @@ def test_a_trainer_sets_the_domain_score_directly_with_a_french_decimal(
     roleplay: dict[str, Any],
 ) -> None:
     trainer, dc2 = roleplay["trainer"], roleplay["results"]["DC2"]
-    path = _detail(trainer.context.pk, dc2.pk)
-    response = trainer.post(
-        path,
+    response = _moderate(
+        trainer,
+        dc2,
         {"score_20": "13,75", "comment": "Progrès net en fin de séance.", "decision": "valider"},
-        tokens=trainer.form_tokens(path, "moderation-form"),
     )
     assert response.status_code == 303, response.text[:3000]
     dc2.refresh_from_db()
@@ -201,10 +207,7 @@ def test_confirming_without_change_finalises_and_records_a_confirmation(
     roleplay: dict[str, Any],
 ) -> None:
     trainer, dc3 = roleplay["trainer"], roleplay["results"]["DC3"]
-    path = _detail(trainer.context.pk, dc3.pk)
-    response = trainer.post(
-        path, {"decision": "valider"}, tokens=trainer.form_tokens(path, "moderation-form")
-    )
+    response = _moderate(trainer, dc3, {"decision": "valider"})
     assert response.status_code == 303, response.text[:3000]
     dc3.refresh_from_db()
     assert dc3.status == ResultStatus.FINAL and dc3.score_20 == Decimal("5.00")
@@ -216,11 +219,10 @@ def test_saving_without_validating_keeps_the_result_waiting_and_sends_nothing(
     roleplay: dict[str, Any],
 ) -> None:
     trainer, dc2 = roleplay["trainer"], roleplay["results"]["DC2"]
-    path = _detail(trainer.context.pk, dc2.pk)
-    response = trainer.post(
-        path,
+    response = _moderate(
+        trainer,
+        dc2,
         {"niveau_DC2.A3.2": "1", "comment": "À revoir en séance.", "decision": "enregistrer"},
-        tokens=trainer.form_tokens(path, "moderation-form"),
     )
     assert response.status_code == 303, response.text[:3000]
     dc2.refresh_from_db()
@@ -287,11 +289,9 @@ def test_bad_input_is_shown_again_with_a_french_message_and_nothing_is_written(
     roleplay: dict[str, Any], data: dict[str, str], message: str
 ) -> None:
     trainer, dc2 = roleplay["trainer"], roleplay["results"]["DC2"]
-    path = _detail(trainer.context.pk, dc2.pk)
-    tokens = trainer.form_tokens(path, "moderation-form")
     before = _written()
 
-    response = trainer.post(path, {**data, "decision": "valider"}, tokens=tokens)
+    response = _moderate(trainer, dc2, {**data, "decision": "valider"})
 
     assert response.status_code == 400, response.text[:2000]
     text = text_of(response)
@@ -305,11 +305,9 @@ def test_a_criterion_of_another_domain_cannot_be_changed_from_this_result(
     roleplay: dict[str, Any],
 ) -> None:
     trainer, dc2 = roleplay["trainer"], roleplay["results"]["DC2"]
-    path = _detail(trainer.context.pk, dc2.pk)
-    tokens = trainer.form_tokens(path, "moderation-form")
     before = _written()
     # The DC3 criterion is not a field of the DC2 form: it is ignored, nothing changes.
-    response = trainer.post(path, {"niveau_DC3.3.1": "4", "decision": "enregistrer"}, tokens=tokens)
+    response = _moderate(trainer, dc2, {"niveau_DC3.3.1": "4", "decision": "enregistrer"})
     assert response.status_code == 303
     after = _written()
     assert after[3] == before[3]  # no score, no status changed
