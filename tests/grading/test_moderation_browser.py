@@ -1,0 +1,92 @@
+"""A trainer moderates inside the platform's iframe, with the keyboard, in Debian's chromium;
+then the student reads the validated result. Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lti_tool.grading.models import DomainResult, Passback, ResultChange
+from lti_tool.grading.rules import ResultStatus
+from tests.grading.factories import assessment_graded, launch
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--no-first-run",
+]
+
+if not CHROMIUM.exists():
+    pytest.skip("Debian's chromium is not installed at /usr/bin/chromium", allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture
+def page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    # Playwright's sync API runs an event loop in this thread; the test's ORM reads happen
+    # outside any coroutine (same reasoning as tests/e2e/test_demo_browser.py).
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
+        context.set_default_timeout(15_000)
+        try:
+            yield context.new_page()
+        finally:
+            context.close()
+            browser.close()
+
+
+def _launch_in_frame(page: Any, demo: Any, username: str) -> Any:
+    page.goto(f"{demo.base_url}/demo/")
+    page.locator(f"[data-testid='launch-{username}-{demo.link(0).pk}']").click()
+    return page.frame_locator("[data-testid=tool-frame]")
+
+
+def test_a_trainer_validates_a_result_in_the_iframe_and_the_student_reads_it(
+    page: Any, demo: Any
+) -> None:
+    expect = sync_api.expect
+    lea = launch(demo, "student")
+    _a, results = assessment_graded(student=lea, levels={"DC2.A3.1": 2, "DC2.A3.2": 3})
+    dc2 = results["DC2"]
+
+    tool = _launch_in_frame(page, demo, "claire.martin")
+    tool.get_by_test_id("moderation-link").click()
+    row = tool.locator(f"[data-testid=queue-row][data-result='{dc2.pk}']")
+    expect(row).to_contain_text("Léa Bernard")
+    row.get_by_role("link").click()
+
+    # Keyboard only: the radio group of the first criterion, then the comment.
+    tool.locator("input[name='niveau_DC2.A3.1'][value='4']").focus()
+    page.keyboard.press("Space")
+    expect(tool.locator("input[name='niveau_DC2.A3.1'][value='4']")).to_be_checked()
+    tool.get_by_label("Commentaire pour l'historique").fill("Cadre très clair en séance.")
+    tool.get_by_label("Retour pour l'étudiant·e").fill("Le cadre est posé : continuez ainsi.")
+    page.screenshot(path=str(ARTIFACTS / "grading-moderation-form.png"), full_page=True)
+    tool.get_by_test_id("validate").focus()
+    page.keyboard.press("Enter")
+
+    expect(tool.get_by_test_id("moderation-done")).to_contain_text("17,5/20")
+    page.screenshot(path=str(ARTIFACTS / "grading-moderation-done.png"), full_page=True)
+    dc2 = DomainResult.objects.get(pk=dc2.pk)
+    assert dc2.status == ResultStatus.FINAL and dc2.score_20 == Decimal("17.50")
+    assert ResultChange.objects.filter(result=dc2, action=ResultChange.Action.OVERRIDDEN).exists()
+    assert Passback.objects.filter(result=dc2, status=Passback.Status.PENDING).count() == 1
+
+    tool = _launch_in_frame(page, demo, "lea.bernard")
+    tool.get_by_test_id("my-results-link").click()
+    expect(tool.locator("[data-domain=DC2] [data-testid=score]")).to_have_text("17,5/20")
+    expect(tool.locator("[data-domain=DC2]")).to_contain_text("Le cadre est posé")
+    page.screenshot(path=str(ARTIFACTS / "grading-student-results.png"), full_page=True)
