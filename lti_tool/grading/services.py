@@ -158,7 +158,9 @@ def _results_recompute(
             before=before,
             after=_snapshot(result),
         )
-        if status == ResultStatus.FINAL:
+        # Only the attempt that counts (first/best/last, the activity's setting) feeds the
+        # gradebook; the others keep their results for the student and the trainer.
+        if status == ResultStatus.FINAL and assessment.counts:
             passback_schedule(result=result)
         results.append(result)
     return results
@@ -279,7 +281,7 @@ def result_moderate(
         after=_snapshot(result),
         comment=comment,
     )
-    if result.status == ResultStatus.FINAL:
+    if result.status == ResultStatus.FINAL and assessment.counts:
         passback_schedule(result=result)
     return result
 
