@@ -222,17 +222,28 @@ class Injected:
 
 def _take(base_url: str, kinds: tuple[FaultKind, ...]) -> Injected | None:
     key = _faults_key(base_url)
-    if not cache.get(key):
+    faults = cache.get(key)
+    if not faults:
         return None  # the common case: one cache read per call
+    if any("count" in faults.get(kind.value, {}) for kind in kinds):
+        injected = _take_counted(key, kinds)
+        if injected is not None:
+            return injected
+    for kind in kinds:
+        fault = faults.get(kind.value)
+        # A share needs no write, hence no lock: calls under a share fault stay parallel.
+        if fault and "share" in fault and random.random() < fault["share"]:  # noqa: S311
+            return Injected(status=fault["status"])
+    return None
+
+
+def _take_counted(key: str, kinds: tuple[FaultKind, ...]) -> Injected | None:
+    """Spend one call of the first counted fault among ``kinds`` (under the lock)."""
     with _lock(key):
         faults = dict(cache.get(key) or {})
         for kind in kinds:
             fault = faults.get(kind.value)
-            if fault is None:
-                continue
-            if "share" in fault:
-                if random.random() < fault["share"]:  # noqa: S311 - fault injection
-                    return Injected(status=fault["status"])
+            if fault is None or "count" not in fault:
                 continue
             fault = {**fault, "count": fault["count"] - 1}
             if fault["count"] <= 0:
