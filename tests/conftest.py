@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 
 from lti_tool.demo import services as demo_services
 from lti_tool.demo.models import DemoPlatform, DemoResourceLink, DemoTool, DemoUser
 from lti_tool.lti.models import Deployment, Registration
+
+# The built-in platform's fixtures (demo_platform, demo_tool, client_assertion, demo_token).
+pytest_plugins = ["tests.demo_fixtures"]
 
 DEMO_USERS = {"trainer": "claire.martin", "student": "lea.bernard", "english": "chloe.lambert"}
 
@@ -52,11 +54,11 @@ class DemoSetup:
 
 
 @pytest.fixture
-def demo(live_server: Any, transactional_db: None) -> DemoSetup:
-    # Each test gets a fresh platform key at the same URL: forget cached key sets.
-    cache.clear()
+def demo(live_server: Any, demo_platform: DemoPlatform) -> DemoSetup:
+    """The built-in platform at the live server's URL, with the tool attached to it and
+    registered on the tool side (``demo_platform`` clears cached key sets around it)."""
     base_url = live_server.url
-    platform = demo_services.demo_platform_setup(base_url=base_url)
+    platform = demo_platform
     tool = demo_services.demo_tool_attach(platform=platform, tool_base_url=base_url)
     registration = Registration.objects.create(
         name="Plateforme de démonstration",

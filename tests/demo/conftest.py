@@ -1,7 +1,1 @@
-# The demo fixtures live in tests/demo_fixtures.py so that the root conftest can share them.
-from tests.demo_fixtures import (  # noqa: F401
-    client_assertion,
-    demo_platform,
-    demo_token,
-    demo_tool,
-)
+"""The demo fixtures are shared from the root conftest (tests/demo_fixtures.py)."""
