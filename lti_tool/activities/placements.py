@@ -1,0 +1,102 @@
+"""Binding a resource link (a placement in a course) to an activity version.
+
+Three ways in, one service: the deep-linking catalogue, the trainer's "bind this link"
+screen for a link a teacher added by hand, and the launch's custom parameter
+``activity=<slug>[@<version>]`` (Moodle custom parameters, and what our deep-linking
+response puts in each content item).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from django.db import transaction
+
+from lti_tool.activities.models import Activity, ActivityVersion, Placement
+from lti_tool.core.exceptions import NotFound, ValidationFailed
+from lti_tool.lti.models import LtiUser, ResourceLink
+
+CUSTOM_PARAMETER = "activity"
+_REFERENCE = re.compile(r"^(?P<slug>[a-z0-9][a-z0-9-]{0,99})(?:@(?P<version>\d{1,6}))?$")
+
+
+def activity_reference(version: ActivityVersion) -> str:
+    """What a content item's custom parameter carries: ``<slug>@<version>``."""
+    return f"{version.activity.slug}@{version.version}"
+
+
+def activity_version_resolve(reference: str) -> ActivityVersion:
+    """``slug`` (latest published version) or ``slug@N`` (that version)."""
+    match = _REFERENCE.match(reference.strip())
+    if match is None:
+        raise ValidationFailed(
+            f"Référence d'activité illisible : « {reference} » (attendu : identifiant ou identifiant@version)."
+        )
+    activity = Activity.objects.filter(slug=match["slug"]).first()
+    if activity is None:
+        raise NotFound(f"Aucune activité « {match['slug']} » n'est publiée dans Atelier.")
+    versions = activity.versions.select_related("activity")
+    if match["version"]:
+        version = versions.filter(version=int(match["version"])).first()
+        if version is None:
+            raise NotFound(f"L'activité « {activity.slug} » n'a pas de version {match['version']}.")
+        return version
+    latest = versions.order_by("-version").first()
+    if latest is None:
+        raise NotFound(f"L'activité « {activity.slug} » n'a aucune version publiée.")
+    return latest
+
+
+@transaction.atomic
+def placement_bind(
+    *,
+    resource_link: ResourceLink,
+    activity_version: ActivityVersion,
+    actor: LtiUser | None = None,
+    attempts_allowed: int = 0,
+    counting: str = Placement.Counting.FIRST,
+    due_at: datetime | None = None,
+    disabled_domains: list[str] | None = None,
+) -> Placement:
+    """Bind (or rebind) a link. Rebinding to another activity is refused once students have
+    attempts: their grades must keep pointing at what they played."""
+    if counting not in Placement.Counting.values:
+        raise ValidationFailed(f"Règle de tentative inconnue : {counting}.")
+    disabled = [d for d in (disabled_domains or []) if d in activity_version.domains]
+    if disabled and len(disabled) >= len(activity_version.domains):
+        raise ValidationFailed("Au moins un domaine de compétences doit rester évalué.")
+    placement = Placement.objects.select_for_update().filter(resource_link=resource_link).first()
+    if placement is not None and placement.activity_version_id != activity_version.pk:
+        same_activity = placement.activity_version.activity_id == activity_version.activity_id
+        if placement.attempts.exists() and not same_activity:
+            raise ValidationFailed(
+                "Des étudiant·es ont déjà commencé cette activité : elle ne peut plus être "
+                "remplacée par une autre. Créez une nouvelle activité dans Moodle."
+            )
+    placement = placement or Placement(resource_link=resource_link)
+    placement.activity_version = activity_version
+    placement.attempts_allowed = attempts_allowed
+    placement.counting = counting
+    placement.due_at = due_at
+    placement.disabled_domains = disabled
+    placement.bound_by = actor
+    placement.save()
+    return placement
+
+
+def placement_bind_from_custom(
+    *, resource_link: ResourceLink, actor: LtiUser | None = None
+) -> Placement | None:
+    """Bind an unbound link from its launch's ``activity`` custom parameter, if any."""
+    existing = Placement.objects.filter(resource_link=resource_link).first()
+    if existing is not None:
+        return existing
+    reference = str(resource_link.custom.get(CUSTOM_PARAMETER, "")).strip()
+    if not reference:
+        return None
+    return placement_bind(
+        resource_link=resource_link,
+        activity_version=activity_version_resolve(reference),
+        actor=actor,
+    )
