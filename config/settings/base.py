@@ -18,6 +18,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    # htmx (vendored in the package, no CDN) and request.htmx for the scenario player.
+    "django_htmx",
     "lti_tool.core",
     "lti_tool.lti",
     "lti_tool.grading",
@@ -44,6 +46,7 @@ MIDDLEWARE = [
     # frame-ancestors naming the platform instead (shared/moodle.md, "Framing").
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "lti_tool.lti.middleware.LaunchMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "lti_tool.core.middleware.ApplicationErrorMiddleware",
 ]
 
