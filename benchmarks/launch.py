@@ -207,7 +207,7 @@ def run(
     concurrency: int,
     timeout: float,
     deadline: float,
-    results: Results | None,
+    results: Results,
 ) -> float:
     """``count`` launches over ``concurrency`` threads; returns the elapsed seconds."""
     tickets = itertools.count()
@@ -225,11 +225,9 @@ def run(
             try:
                 steps = launch_once(session, login, timeout)
             except (LaunchError, requests.RequestException, KeyError) as error:
-                if results is not None:
-                    results.fail(f"{type(error).__name__}: {error}")
+                results.fail(f"{type(error).__name__}: {error}")
                 continue
-            if results is not None:
-                results.add(time.perf_counter() - started, steps)
+            results.add(time.perf_counter() - started, steps)
 
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(concurrency)]
     started = time.perf_counter()
@@ -293,14 +291,17 @@ def main() -> int:
     logins = login_initiations(requests.Session(), args.base_url, args.who)
     deadline = time.monotonic() + args.max_seconds
     if args.warmup:
+        warmup = Results()
         run(
             logins,
             count=args.warmup,
             concurrency=args.concurrency,
             timeout=args.timeout,
             deadline=deadline,
-            results=None,
+            results=warmup,
         )
+        for message, times in warmup.errors.most_common(5):
+            print(f"warm-up error ×{times}: {message}")
     results = Results()
     elapsed = run(
         logins,

@@ -6,7 +6,7 @@ every child to stop (SIGTERM), waits a little, and kills what is left. If one ch
 the others are stopped too, and the exit status says so.
 
 Environment: ``HOST`` (127.0.0.1), ``PORT`` (8000), ``WEB_CONCURRENCY`` (3 gunicorn
-workers), ``ATELIER_WEB=runserver`` to use Django's development server instead of
+workers), ``WEB_THREADS`` (4 threads each), ``ATELIER_WEB=runserver`` to use Django's development server instead of
 gunicorn, ``CELERY_CONCURRENCY`` (2).
 """
 
@@ -52,6 +52,11 @@ def web_command(host: str, port: int) -> list[str]:
         f"{host}:{port}",
         "--workers",
         os.environ.get("WEB_CONCURRENCY", "3"),
+        # Threads, because the tool calls the built-in platform on this same server (its
+        # JWKS, its registration endpoint): with one request per worker, a few concurrent
+        # launches on a cold key-set cache would take every worker and wait on themselves.
+        "--threads",
+        os.environ.get("WEB_THREADS", "4"),
         "--graceful-timeout",
         "5",
         "--access-logfile",
