@@ -57,6 +57,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "lti.keys_retire_expired",
         "schedule": 3600.0,
     },
+    # Course rosters (NRPS) of courses launched in the last 30 days, so that trainers see
+    # who has not started without having to ask (lti/roster.py).
+    "lti-roster-sync-recent": {
+        "task": "lti.roster_sync_recent",
+        "schedule": 6 * 3600.0,
+    },
 }
 
 # Passback retry policy (design.md §5.3). Tests shorten these to keep fault tests fast.

@@ -52,7 +52,9 @@ class Role(StrEnum):
         "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant"
     )
     MENTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Mentor"
-    INSTITUTION_ADMINISTRATOR = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator"
+    INSTITUTION_ADMINISTRATOR = (
+        "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator"
+    )
     INSTITUTION_INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Instructor"
     INSTITUTION_STUDENT = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Student"
     SYSTEM_ADMINISTRATOR = "http://purl.imsglobal.org/vocab/lis/v2/system/person#Administrator"
@@ -73,6 +75,17 @@ TRAINER_ROLES = frozenset(
 LEARNER_ROLES = frozenset({Role.LEARNER, Role.INSTITUTION_STUDENT})
 # NRPS 2.0 §2.2 answers with short names ("Learner", "Instructor").
 SHORT_ROLE_PREFIX = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
+# A short sub-role such as "Instructor#TeachingAssistant" expands under this prefix
+# (LTI 1.3 §A.2.2: .../membership/Instructor#TeachingAssistant).
+SHORT_SUBROLE_PREFIX = "http://purl.imsglobal.org/vocab/lis/v2/membership/"
+
+
+class MemberStatus(StrEnum):
+    """NRPS 2.0 §2.4 member status; absent means Active."""
+
+    ACTIVE = "Active"
+    INACTIVE = "Inactive"
+    DELETED = "Deleted"
 
 
 class Scope(StrEnum):

@@ -232,3 +232,57 @@ class ScoreClock(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.line_item} / {self.user}: {self.last_timestamp}"
+
+
+class RosterSync(BaseModel):
+    """When the course's member list was last read through NRPS, and how it went.
+
+    Lets the on-demand refresh answer from the last read for a few minutes, the schedule
+    pick stale courses, and the dashboard say how fresh its "not started" list is.
+    """
+
+    context = models.OneToOneField(Context, on_delete=models.CASCADE, related_name="roster_sync")
+    synced_at = models.DateTimeField(null=True, blank=True)
+    members_count = models.PositiveIntegerField(default=0)
+    pages = models.PositiveIntegerField(default=0)
+    # Platform user ids (sub) reported Inactive or Deleted at the last read (NRPS 2.0 §2.4).
+    inactive_subs = models.JSONField(default=list, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.context}: {self.synced_at or '—'}"
+
+
+class Group(BaseModel):
+    """A group of a course for the role-plays: from the platform (NRPS course groups) or
+    made in Atelier by a trainer."""
+
+    class Source(models.TextChoices):
+        NRPS = "nrps", _("groupe de la plateforme")
+        ATELIER = "atelier", _("groupe créé dans Atelier")
+
+    context = models.ForeignKey(Context, on_delete=models.CASCADE, related_name="groups")
+    name = models.CharField(max_length=255)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.ATELIER)
+    # The platform's group id for source=nrps; empty for Atelier groups.
+    external_id = models.CharField(max_length=255, blank=True)
+    members = models.ManyToManyField(LtiUser, related_name="lti_groups", blank=True)
+
+    class Meta:
+        ordering = ["context", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["context", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="lti_group_external_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["context", "name"],
+                condition=models.Q(source="atelier"),
+                name="lti_group_atelier_name_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.context})"
