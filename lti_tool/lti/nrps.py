@@ -28,6 +28,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from lti_tool.lti.access_tokens import AccessToken, access_token_get, access_token_invalidate
+from lti_tool.lti.ags.client import with_query
 from lti_tool.lti.ags.errors import (
     AgsConnectionError,
     AgsError,
@@ -273,8 +274,11 @@ def _same_origin(first: str, other: str) -> bool:
     return (a.scheme, a.netloc) == (b.scheme, b.netloc)
 
 
-def memberships_fetch(registration: Registration, memberships_url: str) -> Roster:
-    """Every member of the course, following ``rel=next`` pages to the end."""
+def memberships_fetch(
+    registration: Registration, memberships_url: str, *, page_size: int | None = None
+) -> Roster:
+    """Every member of the course, following ``rel=next`` pages to the end; ``page_size``
+    asks the platform for pages of that many members (NRPS 2.0 §2.4.1 ``limit``)."""
     if not memberships_url:
         raise NrpsNotAvailable(
             _(
@@ -284,7 +288,9 @@ def memberships_fetch(registration: Registration, memberships_url: str) -> Roste
         )
     members: dict[str, Member] = {}
     seen: set[str] = set()
-    url: str | None = memberships_url
+    url: str | None = (
+        with_query(memberships_url, {"limit": str(page_size)}) if page_size else memberships_url
+    )
     pages = 0
     context: dict[str, Any] = {}
     while url is not None:

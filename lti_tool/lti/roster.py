@@ -35,7 +35,8 @@ logger = logging.getLogger(__name__)
 ROSTER_FRESH_SECONDS = 5 * 60
 # The schedule (config/settings/celery.py) reads the rosters of courses launched lately.
 ROSTER_RECENT_DAYS = 30
-ROSTER_SCHEDULE_SECONDS = 6 * 3600
+# Members per NRPS page: a large course is read in several short requests.
+ROSTER_PAGE_SIZE = 100
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,12 @@ def roster_is_fresh(*, context: Context, seconds: int = ROSTER_FRESH_SECONDS) ->
     )
 
 
-def roster_sync(*, context: Context, max_age_seconds: int = ROSTER_FRESH_SECONDS) -> RosterReport:
+def roster_sync(
+    *,
+    context: Context,
+    max_age_seconds: int = ROSTER_FRESH_SECONDS,
+    page_size: int = ROSTER_PAGE_SIZE,
+) -> RosterReport:
     """Read the course's members through NRPS and store them (see module docstring).
 
     Answers from the last read when it is younger than ``max_age_seconds`` (0: always
@@ -85,7 +91,9 @@ def roster_sync(*, context: Context, max_age_seconds: int = ROSTER_FRESH_SECONDS
                 cached=True,
             )
         try:
-            roster = memberships_fetch(registration, context.nrps_memberships_url)
+            roster = memberships_fetch(
+                registration, context.nrps_memberships_url, page_size=page_size
+            )
         except AgsError as error:
             _failure_record(context=context, error=error)
             raise
