@@ -1,0 +1,212 @@
+"""Publishing activities: the only writer of Activity and ActivityVersion rows.
+
+A published version is immutable (attempts keep the version they ran; domain.md §4.5):
+publishing content identical to the latest version returns that version; new content for an
+existing slug becomes version N + 1 and leaves the older versions untouched.
+
+Criteria are checked against the framework the scenario names, read through
+``lti_tool.grading.frameworks.selectors``. The data migration passes its historical
+``apps``; the framework is then read with plain queries on those models (same rules).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.apps import apps as global_apps
+from django.db import transaction
+from django.utils import timezone
+
+from lti_tool.activities.scenarios.content import (
+    ContentInvalid,
+    ContentProblem,
+    FrameworkCodes,
+    FrameworkLookup,
+    scenario_parse,
+    scenario_validate,
+)
+from lti_tool.activities.scenarios.engine import scenario_from_json
+from lti_tool.core.exceptions import Conflict, NotFound, ValidationFailed
+from lti_tool.grading.frameworks.selectors import (
+    competence_in_domain,
+    framework_get,
+    framework_tree,
+)
+from lti_tool.grading.rules import ActivityKind
+
+SCENARIO_DATA_DIR = Path(__file__).resolve().parent / "scenarios" / "data"
+UPLOAD_MAX_BYTES = 512 * 1024
+
+
+def scenario_files(*, directory: Path = SCENARIO_DATA_DIR) -> list[Path]:
+    """The scenario files shipped with Atelier, in name order."""
+    return sorted(path for path in directory.glob("*.yaml") if path.is_file())
+
+
+def content_checksum(content: dict[str, Any]) -> str:
+    """SHA-256 of the canonical JSON (key order and YAML layout do not matter)."""
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def framework_lookup(apps: Any = None) -> FrameworkLookup:
+    """The codes of a framework version as the validator needs them; None if not loaded."""
+
+    def lookup(code: str, version: int) -> FrameworkCodes | None:
+        if apps is not None:
+            return _historical_framework_codes(apps, code, version)
+        try:
+            framework = framework_get(code=code, version=version)
+        except NotFound:
+            return None
+        domains: set[str] = set()
+        competences: set[str] = set()
+        for domain in framework_tree(framework=framework):
+            domains.add(domain.code)
+            competences.update(
+                competence.code
+                for competence in domain.competences.all()
+                if competence_in_domain(competence.code, domain.code)
+            )
+        return FrameworkCodes(frozenset(domains), frozenset(competences))
+
+    return lookup
+
+
+def _historical_framework_codes(apps: Any, code: str, version: int) -> FrameworkCodes | None:
+    framework_model = apps.get_model("frameworks", "Framework")
+    framework = framework_model.objects.filter(code=code, version=version).first()
+    if framework is None:
+        return None
+    domains = apps.get_model("frameworks", "Domain").objects.filter(framework=framework)
+    competences = apps.get_model("frameworks", "Competence").objects.filter(framework=framework)
+    return FrameworkCodes(
+        frozenset(domains.values_list("code", flat=True)),
+        frozenset(competences.values_list("code", flat=True)),
+    )
+
+
+@dataclass(frozen=True)
+class Publication:
+    version: Any  # ActivityVersion (current or historical model)
+    created: bool
+
+
+def _publish(
+    *, kind: ActivityKind, content: dict[str, Any], source_name: str, apps: Any
+) -> Publication:
+    if kind != ActivityKind.SCENARIO:
+        raise ValidationFailed(
+            f"La publication par fichier ne concerne que les scénarios (type « {kind} » refusé)."
+        )
+    content = scenario_validate(
+        content, source_name=source_name, framework_lookup=framework_lookup(apps)
+    )
+    registry = apps or global_apps
+    activity_model = registry.get_model("activities", "Activity")
+    version_model = registry.get_model("activities", "ActivityVersion")
+    scenario = scenario_from_json(content)
+    checksum = content_checksum(content)
+    activity, _ = activity_model.objects.get_or_create(
+        slug=scenario.slug, defaults={"kind": kind.value, "title": scenario.title}
+    )
+    # One publisher at a time per activity: version numbers never collide.
+    activity = activity_model.objects.select_for_update().get(pk=activity.pk)
+    if activity.kind != kind.value:
+        raise Conflict(
+            f"L'identifiant « {scenario.slug} » est déjà pris par une activité d'un autre type "
+            f"({activity.kind}). Choisissez un autre slug."
+        )
+    latest = version_model.objects.filter(activity=activity).order_by("-version").first()
+    if latest is not None and latest.checksum == checksum:
+        return Publication(latest, False)
+    version = version_model.objects.create(
+        activity=activity,
+        version=(latest.version + 1) if latest is not None else 1,
+        title=scenario.title,
+        summary=scenario.summary,
+        language=scenario.languages[0],
+        training_unit=scenario.training_unit,
+        framework_code=scenario.framework_code,
+        framework_version=scenario.framework_version,
+        domains=scenario.domains(),
+        estimated_minutes=scenario.estimated_minutes,
+        content=content,
+        checksum=checksum,
+        source_name=source_name[:300],
+        published_at=timezone.now(),
+    )
+    if activity.title != scenario.title:
+        activity.title = scenario.title
+        activity.save(update_fields=["title", "updated_at"])
+    return Publication(version, True)
+
+
+@transaction.atomic
+def activity_version_publish(
+    *, kind: ActivityKind, content: dict[str, Any], source_name: str, apps: Any = None
+) -> Any:
+    """Publish validated content; idempotent on the checksum of the latest version."""
+    return _publish(kind=kind, content=content, source_name=source_name, apps=apps).version
+
+
+@transaction.atomic
+def scenario_publish_text(*, text: str, source_name: str, apps: Any = None) -> Publication:
+    """Parse a scenario file (line-precise ``ContentInvalid``) and publish it."""
+    content = scenario_parse(text, source_name=source_name, framework_lookup=framework_lookup(apps))
+    return _publish(kind=ActivityKind.SCENARIO, content=content, source_name=source_name, apps=apps)
+
+
+def scenario_upload_text(*, data: bytes, filename: str) -> str:
+    """The text of an uploaded scenario file, or a refusal a person can act on."""
+    if len(data) > UPLOAD_MAX_BYTES:
+        raise ValidationFailed(
+            f"Le fichier « {filename} » est trop volumineux ({len(data) // 1024} Ko ; "
+            f"maximum {UPLOAD_MAX_BYTES // 1024} Ko)."
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ValidationFailed(
+            f"Le fichier « {filename} » n'est pas un texte UTF-8 (octet illisible en position "
+            f"{error.start}). Enregistrez-le en UTF-8 depuis votre éditeur."
+        ) from error
+
+
+@transaction.atomic
+def activities_load(*, paths: Iterable[Path] | None = None, apps: Any = None) -> list[Any]:
+    """Publish scenario files (default: the shipped ones). All files are checked first and
+    every problem of every file is reported together; nothing is published if one fails."""
+    contents: list[tuple[str, dict[str, Any]]] = []
+    problems: list[ContentProblem] = []
+    bad: list[str] = []
+    for path in paths if paths is not None else scenario_files():
+        name = Path(path).name
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+            contents.append(
+                (
+                    name,
+                    scenario_parse(text, source_name=name, framework_lookup=framework_lookup(apps)),
+                )
+            )
+        except (OSError, UnicodeDecodeError) as error:
+            bad.append(name)
+            problems.append(ContentProblem(None, name, f"fichier illisible ({error})."))
+        except ContentInvalid as error:
+            bad.append(name)
+            problems.extend(
+                ContentProblem(p.line, f"{name}: {p.path}" if p.path else name, p.message)
+                for p in error.problems
+            )
+    if problems:
+        raise ContentInvalid(problems, source_name=", ".join(bad))
+    return [
+        _publish(kind=ActivityKind.SCENARIO, content=content, source_name=name, apps=apps).version
+        for name, content in contents
+    ]
