@@ -12,6 +12,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path(".well-known/jwks.json", jwks, name="well_known_jwks"),
     path("referentiels/", include("lti_tool.grading.frameworks.urls")),
     path("evaluation/", include("lti_tool.grading.urls")),
+    path("", include("lti_tool.activities.dashboard_urls")),
     path("", include("lti_tool.activities.urls")),
 ]
 

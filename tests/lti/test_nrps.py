@@ -53,9 +53,10 @@ def test_short_role_names_come_back_as_the_full_uris_launches_carry(demo: Any) -
 def test_one_page_without_limit_has_no_next_link(demo: Any) -> None:
     page = memberships_page(demo.registration, _url(demo))
     assert page.next_url is None
-    assert len(page.members) == DemoEnrolment.objects.filter(
-        course=platform_course(demo.platform)
-    ).count()
+    assert (
+        len(page.members)
+        == DemoEnrolment.objects.filter(course=platform_course(demo.platform)).count()
+    )
 
 
 def test_a_course_without_a_memberships_url_says_how_to_switch_nrps_on(demo: Any) -> None:

@@ -1,0 +1,92 @@
+"""The trainer's course dashboard, its CSV export and the roster refresh.
+
+Thin views (style rule 1): check the launch, call one selector or service, render. Only a
+trainer of the course they launched from gets in (design.md §6); the refresh form is
+posted inside Moodle's iframe, so it carries the launch id and a launch-bound CSRF token.
+"""
+
+from __future__ import annotations
+
+import csv
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from lti_tool.activities.dashboard import course_dashboard, course_matrix, matrix_csv_rows
+from lti_tool.core.exceptions import PermissionDenied
+from lti_tool.lti.ags.errors import AgsError
+from lti_tool.lti.csrf import launch_csrf_protect
+from lti_tool.lti.decorators import lti_launch_required
+from lti_tool.lti.launch_context import LtiLaunch
+from lti_tool.lti.middleware import LAUNCH_PARAM
+from lti_tool.lti.models import Context
+from lti_tool.lti.roster import roster_sync
+from lti_tool.lti.selectors import context_get
+
+# Excel reads a CSV as UTF-8 only when it starts with a byte order mark.
+UTF8_BOM = "\ufeff"
+
+
+def _trainer_course(request: HttpRequest, context_pk: int) -> tuple[LtiLaunch, Context]:
+    launch = request.lti_launch  # type: ignore[attr-defined]
+    if not launch.is_trainer or launch.context_id != context_pk:
+        raise PermissionDenied(
+            _(
+                "Ce tableau de bord est réservé aux formateur·rices de ce cours : relancez "
+                "Atelier depuis le cours concerné."
+            )
+        )
+    return launch, context_get(context_pk=context_pk)
+
+
+@lti_launch_required
+@require_http_methods(["GET", "HEAD"])
+def course_dashboard_page(request: HttpRequest, context_pk: int) -> HttpResponse:
+    launch, context = _trainer_course(request, context_pk)
+    return render(
+        request,
+        "activities/dashboard/course_dashboard.html",
+        {
+            "launch": launch,
+            "context": context,
+            "dashboard": course_dashboard(context=context),
+            "roster_outcome": request.GET.get("liste", ""),
+        },
+    )
+
+
+@lti_launch_required
+@require_http_methods(["GET", "HEAD"])
+def course_dashboard_csv(request: HttpRequest, context_pk: int) -> HttpResponse:
+    _launch, context = _trainer_course(request, context_pk)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    name = slugify(context.label or context.title or context.context_id) or "cours"
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="atelier-{name}-{stamp}.csv"'
+    response.write(UTF8_BOM)
+    # French Excel splits on semicolons (the comma is its decimal separator).
+    writer = csv.writer(response, delimiter=";", lineterminator="\r\n")
+    writer.writerows(matrix_csv_rows(matrix=course_matrix(context=context)))
+    return response
+
+
+@lti_launch_required
+@launch_csrf_protect
+@require_POST
+def course_roster_refresh(request: HttpRequest, context_pk: int) -> HttpResponse:
+    launch, context = _trainer_course(request, context_pk)
+    try:
+        outcome = "recente" if roster_sync(context=context).cached else "ok"
+    except AgsError:
+        outcome = "erreur"  # the message is recorded with the roster state and shown
+    params = urlencode({LAUNCH_PARAM: launch.launch_id, "liste": outcome})
+    url = reverse("dashboard:course", args=[context.pk])
+    response = HttpResponseRedirect(f"{url}?{params}#liste")
+    response.status_code = 303
+    return response
