@@ -316,7 +316,7 @@ def test_a_criterion_of_another_domain_cannot_be_changed_from_this_result(
 
 def test_the_course_page_links_to_the_grading_screens(roleplay: dict[str, Any]) -> None:
     trainer = roleplay["trainer"]
-    page = text_of(trainer.get(trainer.landing_path))
+    page = text_of(trainer.get(reverse("activities:course_home", args=[trainer.context.pk])))
     assert f"{_queue(trainer.context.pk)}?launch={trainer.launch_id}" in page
     board = reverse("grading:passback_board", args=[trainer.context.pk])
     assert f"{board}?launch={trainer.launch_id}" in page

@@ -7,8 +7,10 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.urls import reverse
 
 from lti_tool.grading.models import DomainResult, Passback, ResultChange
 from lti_tool.grading.rules import ResultStatus
@@ -48,9 +50,21 @@ def page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
             browser.close()
 
 
-def _launch_in_frame(page: Any, demo: Any, username: str) -> Any:
+def _launch_in_frame(page: Any, demo: Any, username: str, page_name: str, *args: int) -> Any:
+    """Launch from the platform's course page, then open one of the tool's pages inside the
+    same iframe with the launch id (where the launch lands first is another page's concern)."""
     page.goto(f"{demo.base_url}/demo/")
     page.locator(f"[data-testid='launch-{username}-{demo.link(0).pk}']").click()
+    tool_frame = None
+    for _ in range(150):  # the launch redirects inside the frame: wait for its landing
+        tool_frame = next((f for f in page.frames if "launch=" in f.url), None)
+        if tool_frame is not None:
+            break
+        page.wait_for_timeout(100)
+    assert tool_frame is not None, [f.url for f in page.frames]
+    launch_id = parse_qs(urlsplit(tool_frame.url).query)["launch"][0]
+    path = reverse(page_name, args=args)
+    tool_frame.goto(f"{demo.base_url}{path}?launch={launch_id}")
     return page.frame_locator("[data-testid=tool-frame]")
 
 
@@ -62,7 +76,7 @@ def test_a_trainer_validates_a_result_in_the_iframe_and_the_student_reads_it(
     _a, results = assessment_graded(student=lea, levels={"DC2.A3.1": 2, "DC2.A3.2": 3})
     dc2 = results["DC2"]
 
-    tool = _launch_in_frame(page, demo, "claire.martin")
+    tool = _launch_in_frame(page, demo, "claire.martin", "activities:course_home", lea.context.pk)
     tool.get_by_test_id("moderation-link").click()
     row = tool.locator(f"[data-testid=queue-row][data-result='{dc2.pk}']")
     expect(row).to_contain_text("Léa Bernard")
@@ -85,7 +99,9 @@ def test_a_trainer_validates_a_result_in_the_iframe_and_the_student_reads_it(
     assert ResultChange.objects.filter(result=dc2, action=ResultChange.Action.OVERRIDDEN).exists()
     assert Passback.objects.filter(result=dc2, status=Passback.Status.PENDING).count() == 1
 
-    tool = _launch_in_frame(page, demo, "lea.bernard")
+    tool = _launch_in_frame(
+        page, demo, "lea.bernard", "activities:resource_link", lea.resource_link.pk
+    )
     tool.get_by_test_id("my-results-link").click()
     expect(tool.locator("[data-domain=DC2] [data-testid=score]")).to_have_text("17,5/20")
     expect(tool.locator("[data-domain=DC2]")).to_contain_text("Le cadre est posé")
