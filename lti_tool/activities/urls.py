@@ -9,4 +9,40 @@ app_name = "activities"
 urlpatterns = [
     path("cours/<int:context_pk>/", views.course_home, name="course_home"),
     path("activite/<int:resource_link_pk>/", views.resource_link_page, name="resource_link"),
+    # Scenario player (student) and the trainer's view of a placed scenario.
+    path(
+        "activite/<int:resource_link_pk>/tentatives/",
+        views.attempt_start,
+        name="attempt_start",
+    ),
+    path(
+        "activite/<int:resource_link_pk>/tentatives/<int:number>/",
+        views.attempt_play,
+        name="attempt_play",
+    ),
+    path(
+        "activite/<int:resource_link_pk>/tentatives/<int:number>/etape/",
+        views.attempt_move,
+        name="attempt_move",
+    ),
+    path(
+        "activite/<int:resource_link_pk>/tentatives/<int:number>/etape/<int:step>/retour/",
+        views.decision_feedback,
+        name="decision_feedback",
+    ),
+    path(
+        "activite/<int:resource_link_pk>/tentatives/<int:number>/bilan/",
+        views.attempt_debrief,
+        name="attempt_debrief",
+    ),
+    path(
+        "cours/<int:context_pk>/scenarios/<int:resource_link_pk>/",
+        views.scenario_overview,
+        name="scenario_overview",
+    ),
+    path(
+        "cours/<int:context_pk>/scenarios/<int:resource_link_pk>/etudiants/<int:student_pk>/",
+        views.scenario_student,
+        name="scenario_student",
+    ),
 ]
