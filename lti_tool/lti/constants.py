@@ -42,6 +42,12 @@ class MessageType(StrEnum):
     DEEP_LINKING_RESPONSE = "LtiDeepLinkingResponse"
 
 
+class ContentItemType(StrEnum):
+    """Deep Linking 2.0 §3: content item types (Moodle accepts ltiResourceLink only)."""
+
+    LTI_RESOURCE_LINK = "ltiResourceLink"
+
+
 class Role(StrEnum):
     """Full role URIs as launches carry them (LTI 1.3 §A.2)."""
 
@@ -58,6 +64,19 @@ class Role(StrEnum):
     INSTITUTION_INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Instructor"
     INSTITUTION_STUDENT = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Student"
     SYSTEM_ADMINISTRATOR = "http://purl.imsglobal.org/vocab/lis/v2/system/person#Administrator"
+
+
+def role_short_name(role: str) -> str:
+    """``…/membership#Instructor`` → ``Instructor``; ``…/institution/person#Administrator``
+    → ``Administrator (institution)``: readable, and still the spec's own words."""
+    base, _, name = role.rpartition("#")
+    if not name:
+        return role
+    if "/institution/" in base:
+        return f"{name} (institution)"
+    if "/system/" in base:
+        return f"{name} (système)"
+    return name.replace("/", " ")
 
 
 # Roles that make someone a trainer (formateur) in a course; Moodle site admins

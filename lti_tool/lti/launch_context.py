@@ -5,7 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from lti_tool.lti.constants import LEARNER_ROLES, TRAINER_ROLES, Claim, MessageType
+from lti_tool.lti.constants import (
+    LEARNER_ROLES,
+    TRAINER_ROLES,
+    Claim,
+    MessageType,
+    role_short_name,
+)
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,10 @@ class LtiLaunch:
             return_url=data["return_url"],
             claims=data["claims"],
         )
+
+    @property
+    def role_names(self) -> list[str]:
+        return [role_short_name(role) for role in self.roles]
 
     @property
     def is_trainer(self) -> bool:
