@@ -4,6 +4,7 @@ feedback; "en attente" without the proposed score otherwise; never another stude
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -129,3 +130,20 @@ _ORDER = [IndicatorReading.NOT_ACQUIRED, IndicatorReading.IN_PROGRESS, Indicator
 def test_a_higher_ratio_never_reads_worse(a: Decimal, b: Decimal) -> None:
     low, high = sorted((a, b))
     assert _ORDER.index(indicator_reading(low)) <= _ORDER.index(indicator_reading(high))
+
+
+_MO = Path(__file__).resolve().parents[2] / "lti_tool/grading/locale/en/LC_MESSAGES/django.mo"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(not _MO.exists(), reason="translations not compiled (scripts/test.sh does it)")
+def test_a_student_whose_moodle_is_in_english_reads_the_page_in_english(demo: Any) -> None:
+    chloe = launch(demo, "english")
+    assessment_graded(student=chloe, levels={"DC2.A3.1": 3}, kind=ActivityKind.SCENARIO)
+    assessment_graded(student=chloe, levels={"DC3.3.1": 2})
+
+    text = text_of(chloe.get(_page(chloe.resource_link.pk)))
+
+    assert 'lang="en"' in text and "My results" in text
+    assert "15/20" in text and "acquired for this activity" in text
+    assert "Waiting for your trainer's validation." in text
