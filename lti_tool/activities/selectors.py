@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from statistics import median
 
 from django.db.models import Prefetch, QuerySet
@@ -365,6 +365,10 @@ BUCKETS: tuple[tuple[str, Decimal, Decimal], ...] = (
 )
 
 
+def _cents(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
 def _domain_distribution(code: str, title: str, results: list[DomainResult]) -> DomainDistribution:
     final = [r.score_20 for r in results if r.status == ResultStatus.FINAL]
     buckets = [
@@ -377,7 +381,7 @@ def _domain_distribution(code: str, title: str, results: list[DomainResult]) -> 
         count=len(final),
         waiting=len(results) - len(final),
         minimum=min(final) if final else None,
-        median=Decimal(str(median(final))).quantize(Decimal("0.01")) if final else None,
+        median=_cents(Decimal(str(median(final)))) if final else None,
         maximum=max(final) if final else None,
         buckets=buckets,
     )

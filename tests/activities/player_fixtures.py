@@ -10,19 +10,18 @@ The scenario is small enough to compute its grades by hand (see ``EXPECTED``):
 
 from __future__ import annotations
 
-import hashlib
-import json
 import textwrap
 from decimal import Decimal
 from typing import Any
 
-from django.utils import timezone
-
-from lti_tool.activities.models import Activity, ActivityVersion, Placement
+from lti_tool.activities.models import ActivityVersion, Attempt, Placement
 from lti_tool.activities.placements import placement_bind
+from lti_tool.activities.player import attempt_choose, attempt_continue, attempt_start
 from lti_tool.activities.scenarios.content import scenario_parse
+from lti_tool.activities.selectors import scenario_of
+from lti_tool.activities.services import activity_version_publish
 from lti_tool.grading.rules import ActivityKind
-from lti_tool.lti.models import ResourceLink
+from lti_tool.lti.models import LtiUser, ResourceLink
 
 SLUG = "essai-groupe-parents"
 
@@ -121,41 +120,9 @@ def scenario_content() -> dict[str, Any]:
 
 
 def version_publish(content: dict[str, Any] | None = None) -> ActivityVersion:
-    """Publish the test scenario (through the publishing service once it exists)."""
-    content = content or scenario_content()
-    try:
-        from lti_tool.activities.services import activity_version_publish
-    except ImportError:
-        activity_version_publish = None
-    if activity_version_publish is not None:
-        return activity_version_publish(
-            kind=ActivityKind.SCENARIO, content=content, source_name="essai.yaml"
-        )
-    activity, _ = Activity.objects.get_or_create(
-        slug=content["slug"], defaults={"kind": ActivityKind.SCENARIO, "title": content["title"]}
-    )
-    checksum = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
-    existing = activity.versions.filter(checksum=checksum).first()
-    if existing:
-        return existing
-    number = (
-        activity.versions.order_by("-version").values_list("version", flat=True).first() or 0
-    ) + 1
-    return ActivityVersion.objects.create(
-        activity=activity,
-        version=number,
-        title=content["title"],
-        summary=content["summary"],
-        language=content["languages"][0],
-        training_unit=content.get("training_unit", ""),
-        framework_code=content["framework"]["code"],
-        framework_version=content["framework"]["version"],
-        domains=list(dict.fromkeys(c["domain"] for c in content["criteria"])),
-        estimated_minutes=content.get("estimated_minutes"),
-        content=content,
-        checksum=checksum,
-        source_name="essai.yaml",
-        published_at=timezone.now(),
+    """Publish the test scenario through the publishing service (idempotent)."""
+    return activity_version_publish(
+        kind=ActivityKind.SCENARIO, content=content or scenario_content(), source_name="essai.yaml"
     )
 
 
@@ -163,3 +130,14 @@ def placed(resource_link: ResourceLink, **settings: Any) -> Placement:
     return placement_bind(
         resource_link=resource_link, activity_version=version_publish(), **settings
     )
+
+
+def play(placement: Placement, user: LtiUser, choices: tuple[str, ...]) -> Attempt:
+    """Play ``choices`` in order from a fresh (or resumed) attempt, reading each situation."""
+    attempt = attempt_start(placement=placement, lti_user=user)
+    scenario = scenario_of(attempt.activity_version)
+    for choice in choices:
+        while scenario.node(attempt.current_node).kind == "situation":
+            attempt = attempt_continue(attempt=attempt, step=attempt.step).attempt
+        attempt = attempt_choose(attempt=attempt, step=attempt.step, choice_id=choice).attempt
+    return attempt

@@ -13,12 +13,10 @@ from django.utils import timezone
 
 from lti_tool.activities.models import Attempt, Decision, Placement
 from lti_tool.activities.player import attempt_choose, attempt_continue, attempt_start
-from lti_tool.activities.selectors import scenario_of
 from lti_tool.core.exceptions import Conflict, ValidationFailed
 from lti_tool.grading.models import Assessment, DomainResult, Passback
 from lti_tool.grading.rules import ActivityKind, ResultStatus
-from lti_tool.lti.models import LtiUser
-from tests.activities.player_fixtures import EXPECTED, SLUG, placed
+from tests.activities.player_fixtures import EXPECTED, SLUG, placed, play
 from tests.grading.factories import Launched, launch
 from tests.grading.frameworks_fixtures import decesf  # noqa: F401 (fixture)
 
@@ -28,17 +26,6 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 @pytest.fixture
 def student(demo: Any) -> Launched:
     return launch(demo, "student")
-
-
-def play(placement: Placement, user: LtiUser, choices: tuple[str, ...]) -> Attempt:
-    """Play ``choices`` in order from a fresh (or resumed) attempt, reading each situation."""
-    attempt = attempt_start(placement=placement, lti_user=user)
-    scenario = scenario_of(attempt.activity_version)
-    for choice in choices:
-        while scenario.node(attempt.current_node).kind == "situation":
-            attempt = attempt_continue(attempt=attempt, step=attempt.step).attempt
-        attempt = attempt_choose(attempt=attempt, step=attempt.step, choice_id=choice).attempt
-    return attempt
 
 
 def results_of(attempt: Attempt) -> dict[str, DomainResult]:
