@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from lti_tool.activities import views
+from lti_tool.activities import staff_views, views
 
 app_name = "activities"
 
@@ -45,4 +45,6 @@ urlpatterns = [
         views.scenario_student,
         name="scenario_student",
     ),
+    # Staff: publish scenario files, list activities and versions (issue 5).
+    path("staff/activites/", staff_views.activity_index, name="staff_activities"),
 ]

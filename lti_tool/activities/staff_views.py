@@ -1,0 +1,80 @@
+"""Staff screen: publish a scenario file and list the published activities and versions.
+
+Staff only (Django staff session, normal CSRF): not reachable through an LTI launch. An
+invalid file gets the validator's report, one line-precise message per problem, with a 400.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.admin.views.decorators import staff_member_required
+from django.db.models import Count, Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods
+
+from lti_tool.activities.models import Activity, ActivityVersion
+from lti_tool.activities.scenarios.content import ContentInvalid
+from lti_tool.activities.services import (
+    UPLOAD_MAX_BYTES,
+    Publication,
+    scenario_publish_text,
+    scenario_upload_text,
+)
+from lti_tool.core.exceptions import ApplicationError
+
+
+class ScenarioUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Fichier de scénario (YAML)"),
+        help_text=_("Format atelier-scenario/1, encodé en UTF-8, 512 Ko au plus."),
+    )
+
+
+def _activities() -> list[Activity]:
+    versions = ActivityVersion.objects.order_by("-version").annotate(
+        attempt_count=Count("attempts", distinct=True),
+        placement_count=Count("placements", distinct=True),
+    )
+    return list(
+        Activity.objects.order_by("title").prefetch_related(Prefetch("versions", queryset=versions))
+    )
+
+
+@staff_member_required
+@require_http_methods(["GET", "POST"])
+def activity_index(request: HttpRequest) -> HttpResponse:
+    form = ScenarioUploadForm(request.POST or None, request.FILES or None)
+    problems: ContentInvalid | None = None
+    refusal = ""
+    publication: Publication | None = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            name = upload.name or "scenario.yaml"
+            try:
+                text = scenario_upload_text(data=upload.read(UPLOAD_MAX_BYTES + 1), filename=name)
+                publication = scenario_publish_text(text=text, source_name=name)
+                form = ScenarioUploadForm()
+            except ContentInvalid as error:
+                problems = error
+                status = 400
+            except ApplicationError as error:
+                refusal = error.message
+                status = error.status_code
+        else:
+            status = 400
+    return render(
+        request,
+        "activities/staff/index.html",
+        {
+            "form": form,
+            "problems": problems,
+            "refusal": refusal,
+            "publication": publication,
+            "activities": _activities(),
+        },
+        status=status,
+    )
