@@ -304,7 +304,8 @@ def scenario_replay(
     scenario: Scenario, decisions: Sequence[tuple[str, str]]
 ) -> tuple[PlayState, list[PathStep]]:
     """Replays recorded decisions ``(node_id, choice_id)`` from the start, passing through
-    situations; raises ``PlayError`` if they do not follow each other."""
+    situations; raises ``PlayError`` if they do not follow each other. The returned play
+    stands at the next decision or at the ending."""
     play = scenario_start(scenario)
     steps: list[PathStep] = []
     for node_id, choice_id in decisions:
@@ -319,6 +320,9 @@ def scenario_replay(
         choice = scenario.node(node_id).choice(choice_id)
         steps.append(PathStep(scenario.node(node_id), choice, dict(moved.play.state)))
         play = moved.play
+    # Where the play now stands: past any situations, at the next decision or an ending.
+    while not play.finished and not scenario.node(play.node_id).is_decision:
+        play = scenario_advance(scenario, play, choice_id=None).play
     return play, steps
 
 
