@@ -26,7 +26,7 @@ from lti_tool.lti.decorators import lti_launch_required
 from lti_tool.lti.launch_context import LtiLaunch
 from lti_tool.lti.middleware import LAUNCH_PARAM
 from lti_tool.lti.models import Context
-from lti_tool.lti.roster import roster_sync
+from lti_tool.lti.roster import roster_sync, roster_sync_request
 from lti_tool.lti.selectors import context_get
 
 # Excel reads a CSV as UTF-8 only when it starts with a byte order mark.
@@ -49,6 +49,8 @@ def _trainer_course(request: HttpRequest, context_pk: int) -> tuple[LtiLaunch, C
 @require_http_methods(["GET", "HEAD"])
 def course_dashboard_page(request: HttpRequest, context_pk: int) -> HttpResponse:
     launch, context = _trainer_course(request, context_pk)
+    # A roster never read (or stale) is read by a worker; the page says so.
+    requested = roster_sync_request(context=context)
     return render(
         request,
         "activities/dashboard/course_dashboard.html",
@@ -57,6 +59,7 @@ def course_dashboard_page(request: HttpRequest, context_pk: int) -> HttpResponse
             "context": context,
             "dashboard": course_dashboard(context=context),
             "roster_outcome": request.GET.get("liste", ""),
+            "roster_requested": requested,
         },
     )
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -35,6 +36,9 @@ logger = logging.getLogger(__name__)
 ROSTER_FRESH_SECONDS = 5 * 60
 # The schedule (config/settings/celery.py) reads the rosters of courses launched lately.
 ROSTER_RECENT_DAYS = 30
+# A roster older than this is read again in the background when a trainer opens the
+# dashboard (the schedule in config/settings/celery.py runs every 6 h as well).
+ROSTER_STALE_SECONDS = 6 * 3600
 # Members per NRPS page: a large course is read in several short requests.
 ROSTER_PAGE_SIZE = 100
 
@@ -98,6 +102,21 @@ def roster_sync(
             _failure_record(context=context, error=error)
             raise
         return roster_store(context=context, registration=registration, roster=roster)
+
+
+def roster_sync_request(*, context: Context) -> bool:
+    """Ask a worker to read a roster never read or older than ``ROSTER_STALE_SECONDS``
+    (at most once per few minutes per course); True when a read was queued."""
+    from lti_tool.lti.tasks import roster_sync as roster_sync_task  # tasks import this module
+
+    if not context.nrps_memberships_url:
+        return False
+    if roster_is_fresh(context=context, seconds=ROSTER_STALE_SECONDS):
+        return False
+    if not cache.add(f"lti:roster:requested:{context.pk}", 1, timeout=ROSTER_FRESH_SECONDS):
+        return False  # already asked a moment ago
+    roster_sync_task.delay_on_commit(context.pk, ROSTER_FRESH_SECONDS)
+    return True
 
 
 def _failure_record(*, context: Context, error: AgsError) -> None:
@@ -299,4 +318,5 @@ __all__ = [
     "roster_is_fresh",
     "roster_store",
     "roster_sync",
+    "roster_sync_request",
 ]

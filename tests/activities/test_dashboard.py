@@ -181,6 +181,7 @@ def test_the_refresh_button_reads_the_roster_then_answers_from_it_for_a_few_minu
     trainer = launch(demo, "trainer")
     page = text_of(trainer.get(_page(trainer.context.pk)))
     assert "pas encore été lue" in page and "Inès Moreau" not in page
+    assert 'data-testid="roster-requested"' in page  # a worker is asked to read it
     tokens = trainer.form_tokens(_page(trainer.context.pk), "roster-refresh")
 
     first = trainer.post(_refresh(trainer.context.pk), {}, tokens=tokens)

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from lti_tool.core.exceptions import ValidationFailed
 from lti_tool.demo.models import DemoEnrolment
 from lti_tool.demo.selectors import platform_course
 from lti_tool.lti import tasks
@@ -14,8 +15,14 @@ from lti_tool.lti.ags.errors import AgsPermanentError
 from lti_tool.lti.constants import MemberStatus, Role
 from lti_tool.lti.models import Context, Group, LtiUser, Membership, RosterSync
 from lti_tool.lti.nrps import Member, Roster
-from lti_tool.lti.roster import roster_contexts_recent, roster_store, roster_sync
-from tests.grading.factories import launch
+from lti_tool.lti.roster import (
+    group_create,
+    roster_contexts_recent,
+    roster_store,
+    roster_sync,
+    roster_sync_request,
+)
+from tests.grading.factories import launch, other_course
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -156,3 +163,32 @@ def test_the_schedule_reads_the_courses_launched_lately(demo: Any, course: Conte
     assert roster_contexts_recent() == [course.pk]
     assert tasks.roster_sync(course.pk) == f"{_enrolled(demo)} members"
     assert tasks.roster_sync(course.pk, 3600) == "cached"
+
+
+def test_opening_a_course_with_a_roster_never_read_asks_a_worker_once(course: Context) -> None:
+    assert roster_sync_request(context=course) is True
+    assert roster_sync_request(context=course) is False  # asked a moment ago
+
+
+def test_a_fresh_roster_or_a_course_without_nrps_asks_nothing(course: Context) -> None:
+    roster_sync(context=course)
+    assert roster_sync_request(context=course) is False
+    Context.objects.filter(pk=course.pk).update(nrps_memberships_url="")
+    course.refresh_from_db()
+    RosterSync.objects.filter(context=course).delete()
+    assert roster_sync_request(context=course) is False
+
+
+def test_a_trainer_groups_enrolled_students_for_a_role_play(demo: Any, course: Context) -> None:
+    roster_sync(context=course)
+    lea, hugo = (
+        LtiUser.objects.get(sub=str(demo.user(who).pk)) for who in ("student", "hugo.petit")
+    )
+    group = group_create(context=course, name=" Trio A ", members=[lea, hugo])
+    assert (group.name, group.source) == ("Trio A", Group.Source.ATELIER)
+    assert set(group.members.all()) == {lea, hugo}
+    with pytest.raises(ValidationFailed, match="existe déjà"):
+        group_create(context=course, name="Trio A", members=[lea])
+    stranger = launch(demo, "emma.roux", link=other_course(demo)).lti_user
+    with pytest.raises(ValidationFailed, match="pas inscrites"):
+        group_create(context=course, name="Trio B", members=[lea, stranger])

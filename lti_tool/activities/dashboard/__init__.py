@@ -153,6 +153,7 @@ def course_dashboard(*, context: Context) -> CourseDashboard:
         Passback.objects.filter(
             status=Passback.Status.FAILED, result__assessment__resource_link__context=context
         )
+        .order_by()  # no Meta.ordering column inside the DISTINCT
         .values("result_id")
         .distinct()
         .count()
