@@ -257,7 +257,8 @@ def workers_start(children: Children, count: int, concurrency: int, idle_queue: 
 
 
 def _proc_table() -> dict[int, tuple[str, int, float]]:
-    """pid → (command name, parent pid, CPU seconds)."""
+    """pid → (command name, parent pid, CPU seconds); a PostgreSQL backend's name is its
+    title ("postgres: 15/main: postgres atelier_bench 127.0.0.1(…) idle")."""
     tick = os.sysconf("SC_CLK_TCK")
     table = {}
     for entry in os.listdir("/proc"):
@@ -269,12 +270,18 @@ def _proc_table() -> dict[int, tuple[str, int, float]]:
             continue
         name = raw[raw.index("(") + 1 : raw.rindex(")")]
         fields = raw[raw.rindex(")") + 2 :].split()
+        if name == "postgres":
+            try:
+                name = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
         table[int(entry)] = (name, int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
     return table
 
 
-def cpu_by_group(roots: dict[str, list[int]]) -> dict[str, float]:
-    """CPU seconds used so far by each group of process trees, PostgreSQL and Redis."""
+def cpu_by_group(roots: dict[str, list[int]], database: str) -> dict[str, float]:
+    """CPU seconds used so far by each group of process trees, the PostgreSQL backends
+    of ``database`` and Redis."""
     table = _proc_table()
     children: dict[int, list[int]] = {}
     for pid, (_name, parent, _cpu) in table.items():
@@ -290,7 +297,11 @@ def cpu_by_group(roots: dict[str, list[int]]) -> dict[str, float]:
             seen.add(pid)
             stack.extend(children.get(pid, []))
         totals[group] = sum(table[pid][2] for pid in seen)
-    totals["postgres"] = sum(cpu for name, _p, cpu in table.values() if name == "postgres")
+    totals["postgres"] = sum(
+        cpu
+        for name, _p, cpu in table.values()
+        if name.startswith("postgres: ") and f" {database} " in name
+    )
     totals["redis"] = sum(cpu for name, _p, cpu in table.values() if name.startswith("redis"))
     # Everything else on the machine (other people's tests and servers): busy time of all
     # CPUs minus the groups above, so a reader knows whether the figures were contended.
@@ -843,6 +854,12 @@ def cleanup(bench: Bench, *, since: Any, whole_platform: bool) -> None:
     if not whole_platform:
         Assessment.objects.filter(resource_link__in=bench.links, created_at__gte=since).delete()
         return
+    from lti_tool.demo.faults import demo_stats_reset
+    from lti_tool.lti.access_tokens import access_token_invalidate
+    from lti_tool.lti.constants import AGS_SCOPES
+
+    demo_stats_reset(bench.platform)  # its counters live in the cache, keyed by base URL
+    access_token_invalidate(registration=bench.registration, scopes=AGS_SCOPES)
     user_ids = list(
         LtiUser.objects.filter(registration=bench.registration).values_list("user_id", flat=True)
     )
@@ -859,8 +876,13 @@ def queues_delete(names: Iterable[str]) -> None:
         channel = connection.default_channel
         for name in names:
             try:
-                channel.queue_delete(name)
-            except Exception as error:
+                # Left-over messages (sweep duplicates, retries not yet due), then kombu's
+                # binding keys: queue_delete only forgets bindings this channel declared.
+                channel.queue_purge(name)
+                client = getattr(channel, "client", None)
+                if client is not None:
+                    client.delete(f"_kombu.binding.{name}", f"_kombu.binding_permanent.{name}")
+            except Exception as error:  # best effort at shutdown
                 print(f"  (could not delete queue {name}: {error})")
 
 
@@ -1029,6 +1051,16 @@ def report(
             "CPU per score (ms)",
             ", ".join(f"{k} {1000 * v / max(sent, 1):.1f}" for k, v in cpu.items() if k != "other"),
         )
+    if cpu and sent:
+        ours = sum(v for k, v in cpu.items() if k not in ("other", "bench")) / sent
+        tool = sum(v for k, v in cpu.items() if k in ("workers", "postgres", "redis"))
+        cores = os.cpu_count() or 1
+        line(
+            "CPU-bound ceiling on this machine",
+            f"{cores / ours:.0f} scores/s with the platform here, "
+            f"{cores / (tool / sent):.0f}/s for the tool alone "
+            f"({cores} cores, no other load)",
+        )
     line("load average (1 min) start → end", f"{state.load[0]:.1f} → {state.load[1]:.1f}")
     if faults:
         for entry in faults.log:
@@ -1094,6 +1126,10 @@ def parse_args() -> argparse.Namespace:
         parser.error("--students must be 1..20000 and --links 1..50")
     if not (0 <= args.workers <= 16 and 1 <= args.concurrency <= 64):
         parser.error("--workers must be 0..16 and --concurrency 1..64")
+    if args.web_workers < 2:
+        # The platform's token endpoint fetches the tool's JWKS from the same server: with
+        # one sync worker that request waits for itself until the timeout.
+        parser.error("--web-workers must be at least 2 (the site calls itself)")
     if args.base_url:
         args.base_url = args.base_url.rstrip("/")
         if urlsplit(args.base_url).hostname not in LOCAL_HOSTS:
@@ -1163,6 +1199,9 @@ def main() -> int:
         group = "web" if child.name == "web" else "workers"
         roots.setdefault(group, []).append(child.process.pid)
 
+    from django.db import connection
+
+    database = str(connection.settings_dict["NAME"])
     since = timezone.now()
     before = demo_counters(bench)
     deadline = time.monotonic() + args.timeout
@@ -1172,7 +1211,7 @@ def main() -> int:
     try:
         if args.live:
             consume()
-            cpu_before = cpu_by_group(roots)
+            cpu_before = cpu_by_group(roots, database)
             print(f"scheduling {expected} results, workers consuming", flush=True)
             if faults:
                 faults.start(0.0)
@@ -1193,7 +1232,7 @@ def main() -> int:
             print(f"scheduling {expected} results (workers idle)", flush=True)
             schedule_seconds = schedule(bench, domains=args.domains)
             print(f"scheduled in {schedule_seconds:.1f} s; draining", flush=True)
-            cpu_before = cpu_by_group(roots)
+            cpu_before = cpu_by_group(roots, database)
             if faults:
                 faults.start(0.0)
             consume()
@@ -1206,7 +1245,7 @@ def main() -> int:
                 faults=faults,
                 alive=alive,
             )
-        cpu_after = cpu_by_group(roots)
+        cpu_after = cpu_by_group(roots, database)
         cpu = {k: cpu_after.get(k, 0) - cpu_before.get(k, 0) for k in cpu_after}
     except BaseException:
         if faults:
