@@ -14,6 +14,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from lti_tool.activities.dashboard import course_dashboard
 from lti_tool.activities.models import Activity, ActivityVersion, Placement
 from lti_tool.activities.placements import placement_bind
 from lti_tool.grading.models import Passback
@@ -272,3 +273,15 @@ def test_a_student_cannot_refresh_the_roster(demo: Any) -> None:
         {"launch": student.launch_id, "launch_csrf": tokens["launch_csrf"]},
     )
     assert response.status_code == 403
+
+
+def test_the_dashboard_reads_a_bounded_number_of_queries(
+    course: dict[str, Any], django_assert_max_num_queries: Any
+) -> None:
+    context = course["trainer"].context
+    with django_assert_max_num_queries(14):
+        dashboard = course_dashboard(context=context)
+        [cell.state for row in dashboard.matrix.rows for cell in row.cells]
+        [row.student.display_name for row in dashboard.matrix.rows]
+        [(a.title, a.kind) for a in dashboard.activities]
+    assert len(dashboard.matrix.rows) == 5

@@ -47,19 +47,19 @@ class PlacedActivity:
 
 def placed_activities(*, context: Context) -> list[PlacedActivity]:
     """Every link of the course, bound or not, with attempt counts per placement."""
-    links = (
-        ResourceLink.objects.filter(context=context)
-        .select_related("placement__activity_version__activity")
-        .order_by("title", "resource_link_id")
-    )
-    placements = Placement.objects.filter(resource_link__context=context).annotate(
-        n_attempts=Count("attempts", distinct=True),
-        n_started=Count("attempts__lti_user", distinct=True),
-        n_completed=Count(
-            "attempts__lti_user",
-            filter=Q(attempts__status=Attempt.Status.COMPLETED),
-            distinct=True,
-        ),
+    links = ResourceLink.objects.filter(context=context).order_by("title", "resource_link_id")
+    placements = (
+        Placement.objects.filter(resource_link__context=context)
+        .select_related("activity_version__activity")
+        .annotate(
+            n_attempts=Count("attempts", distinct=True),
+            n_started=Count("attempts__lti_user", distinct=True),
+            n_completed=Count(
+                "attempts__lti_user",
+                filter=Q(attempts__status=Attempt.Status.COMPLETED),
+                distinct=True,
+            ),
+        )
     )
     counts = {p.resource_link_id: p for p in placements}
     rows = []
