@@ -305,3 +305,10 @@ def test_validating_parsed_json_gives_the_same_verdict_without_lines() -> None:
     assert any(
         "start vise « ailleurs »" in p.message and p.line is None for p in caught.value.problems
     )
+
+
+def test_a_document_exploding_through_aliases_is_refused_quickly() -> None:
+    lines = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    problems = problems_of("\n".join(lines) + "\n")
+    assert any("trop volumineux" in p.message for p in problems)

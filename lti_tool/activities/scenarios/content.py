@@ -114,6 +114,14 @@ def path_text(path: Path) -> str:
 # --- YAML with lines ------------------------------------------------------------------------
 
 
+YAML_VALUES_MAX = 50_000
+
+
+class _TooLarge(Exception):
+    def __init__(self, line: int) -> None:
+        self.line = line
+
+
 class _YamlReader:
     """Turns a YAML text into plain data, remembering the line of every key and item."""
 
@@ -122,6 +130,7 @@ class _YamlReader:
         self.lines: dict[Path, int] = {}
         self.problems: list[ContentProblem] = []
         self._stack: set[int] = set()
+        self._budget = YAML_VALUES_MAX
 
     def read(self) -> Any:
         loader = yaml.SafeLoader(self.text)
@@ -131,6 +140,16 @@ class _YamlReader:
                 self.problems.append(ContentProblem(1, "", "le fichier est vide."))
                 return None
             return self._plain(loader, root, ())
+        except _TooLarge as error:
+            self.problems.append(
+                ContentProblem(
+                    error.line,
+                    "",
+                    f"document trop volumineux (plus de {YAML_VALUES_MAX} valeurs, alias YAML "
+                    "compris) : un scénario en compte quelques centaines.",
+                )
+            )
+            return None
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
             problem = getattr(error, "problem", None) or str(error)
@@ -148,6 +167,10 @@ class _YamlReader:
 
     def _plain(self, loader: yaml.SafeLoader, node: yaml.Node, path: Path) -> Any:
         self.lines.setdefault(path, node.start_mark.line + 1)
+        # Aliases are expanded here: a budget stops "billion laughs" documents.
+        self._budget -= 1
+        if self._budget < 0:
+            raise _TooLarge(node.start_mark.line + 1)
         if id(node) in self._stack:
             self.problems.append(
                 ContentProblem(node.start_mark.line + 1, path_text(path),
