@@ -312,3 +312,10 @@ def test_a_document_exploding_through_aliases_is_refused_quickly() -> None:
     lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
     problems = problems_of("\n".join(lines) + "\n")
     assert any("trop volumineux" in p.message for p in problems)
+
+
+def test_readings_are_an_optional_list_of_texts() -> None:
+    text = BASE.replace("context:", 'readings: ["Tuckman (1965)", 3]\ncontext:')
+    assert_problem(
+        problems_of(text), line_of(text, "readings:"), "une lecture conseillée doit être un texte"
+    )

@@ -305,6 +305,7 @@ def test_a_shipped_scenario_is_valid_sized_branching_and_playable_on_every_path(
     for node in scenario.nodes.values():
         for choice in node.choices:
             assert len(choice.feedback) > 120, (node.id, choice.id)
+    assert len(scenario.readings) >= 2
 
 
 def test_at_least_two_shipped_scenarios_carry_an_ethics_flag() -> None:

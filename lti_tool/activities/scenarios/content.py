@@ -42,7 +42,7 @@ ID_MAX = 100
 
 TOP_REQUIRED = ("format", "slug", "title", "summary", "languages", "framework", "criteria",
                 "context", "start", "nodes")  # fmt: skip
-TOP_OPTIONAL = ("training_unit", "estimated_minutes", "review", "state")
+TOP_OPTIONAL = ("training_unit", "estimated_minutes", "review", "state", "readings")
 CRITERION_REQUIRED = ("code", "domain", "weight", "label")
 CRITERION_OPTIONAL = ("competences",)
 NODE_REQUIRED = ("id", "kind", "title", "text")
@@ -388,6 +388,16 @@ class _Checker:
         ):
             if key in doc:
                 self.local(doc[key], (key,), what)
+        if "readings" in doc:
+            readings = doc["readings"]
+            if not isinstance(readings, list):
+                self.problem(
+                    ("readings",),
+                    f"readings doit être une liste de références, pas {_type_name(readings)}.",
+                )
+            else:
+                for index, reading in enumerate(readings):
+                    self.local(reading, ("readings", index), "une lecture conseillée")
         if "training_unit" in doc:
             self.text(doc["training_unit"], ("training_unit",), "l'unité de formation")
         if "estimated_minutes" in doc:

@@ -107,6 +107,8 @@ class Scenario:
     start: str
     nodes: dict[str, Node] = field(default_factory=dict)
     language: str = "fr"
+    # Suggested readings for the debrief screen (domain.md §5.1), optional.
+    readings: tuple[str, ...] = ()
 
     def node(self, node_id: str) -> Node:
         try:
@@ -230,6 +232,7 @@ def scenario_from_json(content: Mapping[str, Any], *, language: str = "fr") -> S
         review=bool(content.get("review", False)),
         criteria=criteria,
         context=t(content.get("context")),
+        readings=tuple(t(reading) for reading in content.get("readings") or ()),
         initial_state={name: int(value) for name, value in (content.get("state") or {}).items()},
         start=content["start"],
         nodes=nodes,
