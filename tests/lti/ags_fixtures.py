@@ -3,6 +3,7 @@ AGS endpoints, the student), then the client talks to the built-in platform over
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,10 +47,12 @@ def _item_pk(lineitem_url: str) -> int:
 
 
 def launch(demo: Any, who: str = "student", *, link_index: int = 0) -> Launched:
-    session = requests.Session()
     url, fields = demo.login_fields(who, link_index=link_index)
-    auth = login_and_authorize(session, url, fields)
-    response = post_launch(session, auth)
+    # Closed at once: a keep-alive connection left to the garbage collector keeps a live
+    # server thread waiting until the session ends.
+    with requests.Session() as session:
+        auth = login_and_authorize(session, url, fields)
+        response = post_launch(session, auth)
     assert response.status_code == 303, response.text[:2000]
     claims = auth.claims
     return Launched(
@@ -76,6 +79,24 @@ def staff_credentials() -> tuple[str, str]:
 @pytest.fixture(autouse=False)
 def ags_connections_closed():
     """Close the client's keep-alive connections after the test, while the live server
-    still runs (else its request thread closes a shared SQLite connection at exit)."""
+    still runs (else its request thread closes a shared SQLite connection at exit).
+
+    A socket whose response file object is still referenced stays open after close()
+    until that object is collected: collect now rather than at interpreter exit.
+    """
     yield
     http_session_close()
+    gc.collect()
+
+
+# Every AGS test talks to the live server and closes its keep-alive connections after.
+AGS_TEST_MARKS = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("ags_connections_closed"),
+]
+
+
+@pytest.fixture
+def launched(demo: Any) -> Launched:
+    """A student's launch of the first activity (resource link, LtiUser, AGS endpoints)."""
+    return launch(demo)

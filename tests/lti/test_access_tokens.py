@@ -24,14 +24,13 @@ from lti_tool.lti.ags import AccessTokenRefused, AccessTokenUnavailable
 from lti_tool.lti.ags.client import line_item_get
 from lti_tool.lti.constants import AGS_SCOPES, Scope
 from lti_tool.lti.keys import tool_signing_key
-from tests.lti.ags_fixtures import ags_connections_closed, launch, tokens_issued
+from tests.lti.ags_fixtures import (
+    AGS_TEST_MARKS,
+    launch,
+    tokens_issued,
+)
 
-__all__ = ["ags_connections_closed"]  # the fixture, used through pytestmark
-
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("ags_connections_closed"),
-]
+pytestmark = AGS_TEST_MARKS
 
 
 def test_client_assertion_names_the_active_kid_and_is_dated_a_few_seconds_back(demo: Any):

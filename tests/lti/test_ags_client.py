@@ -26,19 +26,14 @@ from lti_tool.lti.ags.client import (
     with_query,
 )
 from lti_tool.lti.constants import AGS_SCOPES, MediaType
-from tests.lti.ags_fixtures import Launched, ags_connections_closed, launch, tokens_issued
+from tests.lti.ags_fixtures import (
+    AGS_TEST_MARKS,
+    Launched,
+    launch,
+    tokens_issued,
+)
 
-__all__ = ["ags_connections_closed"]  # the fixture, used through pytestmark
-
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("ags_connections_closed"),
-]
-
-
-@pytest.fixture
-def launched(demo: Any) -> Launched:
-    return launch(demo)
+pytestmark = AGS_TEST_MARKS
 
 
 def _seconds_ago(seconds: int) -> datetime:

@@ -19,19 +19,14 @@ from lti_tool.lti.access_tokens import access_token_get
 from lti_tool.lti.ags import AgsConflict, AgsTimeout, AgsTransientError
 from lti_tool.lti.ags.client import score_post
 from lti_tool.lti.constants import AGS_SCOPES
-from tests.lti.ags_fixtures import Launched, ags_connections_closed, launch, staff_credentials
+from tests.lti.ags_fixtures import (
+    AGS_TEST_MARKS,
+    Launched,
+    launch,
+    staff_credentials,
+)
 
-__all__ = ["ags_connections_closed"]  # the fixture, used through pytestmark
-
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("ags_connections_closed"),
-]
-
-
-@pytest.fixture
-def launched(demo: Any) -> Launched:
-    return launch(demo)
+pytestmark = AGS_TEST_MARKS
 
 
 class Poster:

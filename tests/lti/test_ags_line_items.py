@@ -13,19 +13,13 @@ from lti_tool.demo.models import DemoLineItem
 from lti_tool.lti.ags import AgsNotAvailable, AgsTransientError
 from lti_tool.lti.ags.line_items import line_item_ensure
 from lti_tool.lti.models import LineItem
-from tests.lti.ags_fixtures import Launched, ags_connections_closed, launch
+from tests.lti.ags_fixtures import (
+    AGS_TEST_MARKS,
+    Launched,
+    launch,
+)
 
-__all__ = ["ags_connections_closed"]  # the fixture, used through pytestmark
-
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("ags_connections_closed"),
-]
-
-
-@pytest.fixture
-def launched(demo: Any) -> Launched:
-    return launch(demo)
+pytestmark = AGS_TEST_MARKS
 
 
 def _ensure(launched: Launched, domain: str, *, is_primary: bool = False) -> LineItem:

@@ -15,19 +15,13 @@ from lti_tool.lti.ags.client import score_post
 from lti_tool.lti.ags.line_items import line_item_ensure
 from lti_tool.lti.models import LineItem, ScoreClock
 from lti_tool.lti.score_clock import score_timestamp_next
-from tests.lti.ags_fixtures import Launched, ags_connections_closed, launch
+from tests.lti.ags_fixtures import (
+    AGS_TEST_MARKS,
+    Launched,
+    launch,
+)
 
-__all__ = ["ags_connections_closed"]  # the fixture, used through pytestmark
-
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("ags_connections_closed"),
-]
-
-
-@pytest.fixture
-def launched(demo: Any) -> Launched:
-    return launch(demo)
+pytestmark = AGS_TEST_MARKS
 
 
 @pytest.fixture
