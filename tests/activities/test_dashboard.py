@@ -12,15 +12,15 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from lti_tool.activities.dashboard import course_dashboard
-from lti_tool.activities.models import Activity, ActivityVersion, Placement
-from lti_tool.activities.placements import placement_bind
+from lti_tool.activities.player import attempt_start
 from lti_tool.grading.models import Passback
 from lti_tool.grading.rules import ActivityKind
 from lti_tool.lti.roster import roster_sync
+from tests.activities.player_fixtures import EXPECTED, placed, play
 from tests.grading.factories import Launched, assessment_graded, launch, other_course, text_of
+from tests.grading.frameworks_fixtures import decesf  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -215,29 +215,31 @@ def test_a_failed_roster_read_is_shown_to_the_trainer(demo: Any) -> None:
     assert 'data-testid="roster-error"' in page
 
 
-def test_placed_activities_show_kind_version_and_attempts(demo: Any) -> None:
+@pytest.mark.usefixtures("decesf")
+def test_scenarios_played_in_the_player_show_as_attempts_and_results(demo: Any) -> None:
+    """Léa plays the placed scenario to its end, Hugo starts it: real attempts through the
+    player, real results through grading."""
     trainer = launch(demo, "trainer")
-    activity = Activity.objects.create(
-        slug="quartier-test", kind=ActivityKind.SCENARIO, title="Quartier (test)"
-    )
-    version = ActivityVersion.objects.create(
-        activity=activity,
-        version=3,
-        title="Quartier (test)",
-        framework_code="DECESF-2018",
-        framework_version=1,
-        domains=["DC2", "DC3"],
-        content={},
-        checksum="0" * 64,
-        published_at=timezone.now(),
-    )
-    placement_bind(resource_link=trainer.resource_link, activity_version=version)
-    assert Placement.objects.count() == 1
+    lea, hugo = launch(demo, "student"), launch(demo, "hugo.petit")
+    placement = placed(trainer.resource_link)
+    play(placement, lea.lti_user, ("a", "a"))
+    attempt_start(placement=placement, lti_user=hugo.lti_user)
 
     html = text_of(trainer.get(_page(trainer.context.pk)))
-    row = re.search(rf'<tr data-link="{trainer.resource_link.pk}">(.*?)</tr>', html, re.S).group(1)
-    assert "scénario de dynamique de groupe" in row and '<td class="num">3</td>' in row
-    assert "DC2" in row and "DC3" in row
+
+    row = re.search(rf'<tr data-link="{trainer.resource_link.pk}">(.*?)</tr>', html, re.S)
+    cells = re.findall(r'<td class="num">(\d+)</td>', row.group(1))
+    # version 1; 2 attempts; 2 students started; 1 finished
+    assert cells == ["1", "2", "2", "1"]
+    assert "scénario de dynamique de groupe" in row.group(1)
+    lea_row = _row(html, lea)
+    for code, score in EXPECTED[("a", "a")].items():
+        assert re.search(
+            rf'data-domain="{code}" data-state="final">\s*<span class="reading-\w+">'
+            rf"{score.normalize():f}<",
+            lea_row,
+        ), (code, lea_row)
+    assert "pas commencé" not in _row(html, hugo)  # started, no result yet
 
 
 @pytest.mark.parametrize("path", [_page, _csv])
