@@ -28,4 +28,9 @@ LTI_TOOL_BASE_URL = env.str("ATELIER_BASE_URL", default="")
 LTI_LAUNCH_DESTINATIONS = {
     "trainer": "activities:course_home",
     "student": "activities:resource_link",
+    # Deep Linking 2.0 §4.4: the catalogue (no pk: the launch says everything).
+    "deep_linking": "activities:catalogue",
 }
+# Called with the launch of a trainer on a resource link; returns the path to open first
+# (a link not bound to an activity yet opens the catalogue) or None for the course page.
+LTI_TRAINER_LINK_LANDING = "lti_tool.activities.catalogue_views.trainer_link_landing"

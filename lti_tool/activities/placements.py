@@ -9,15 +9,24 @@ response puts in each content item).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from lti_tool.activities.models import Activity, ActivityVersion, Placement
 from lti_tool.core.exceptions import NotFound, ValidationFailed
 from lti_tool.lti.models import LtiUser, ResourceLink
 
 CUSTOM_PARAMETER = "activity"
+# Placement options carried next to it by our deep-linking content items.
+ATTEMPTS_PARAMETER = "attempts"
+COUNTING_PARAMETER = "counting"
+DUE_PARAMETER = "due"
+MAX_ATTEMPTS = 100
 _REFERENCE = re.compile(r"^(?P<slug>[a-z0-9][a-z0-9-]{0,99})(?:@(?P<version>\d{1,6}))?$")
 
 
@@ -85,18 +94,79 @@ def placement_bind(
     return placement
 
 
+@dataclass(frozen=True)
+class PlacementOptions:
+    """A placement's settings as the deep-linking catalogue writes them into the content
+    item's custom parameters (attempts, counting, due) and the launch reads them back."""
+
+    attempts_allowed: int = 0
+    counting: str = Placement.Counting.FIRST
+    due_at: datetime | None = None
+
+    def as_custom(self) -> dict[str, str]:
+        custom = {ATTEMPTS_PARAMETER: str(self.attempts_allowed), COUNTING_PARAMETER: self.counting}
+        if self.due_at is not None:
+            custom[DUE_PARAMETER] = self.due_at.isoformat()
+        return custom
+
+
+def _custom_attempts(raw: str) -> int:
+    if not raw.isdigit() or int(raw) > MAX_ATTEMPTS:
+        raise ValidationFailed(
+            f"Paramètre « {ATTEMPTS_PARAMETER}={raw} » illisible : un nombre entier de 0 "
+            f"(illimité) à {MAX_ATTEMPTS} est attendu. Corrigez-le dans les réglages de l'activité."
+        )
+    return int(raw)
+
+
+def _custom_due(raw: str) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        due = parse_datetime(raw)
+    except ValueError:  # well formed but impossible (month 13)
+        due = None
+    if due is None:
+        raise ValidationFailed(
+            f"Paramètre « {DUE_PARAMETER}={raw} » illisible : une date ISO 8601 est attendue "
+            "(2026-12-01T18:00:00+01:00). Corrigez-le dans les réglages de l'activité."
+        )
+    return due if timezone.is_aware(due) else timezone.make_aware(due)
+
+
+def placement_options_from_custom(custom: Mapping[str, object]) -> PlacementOptions:
+    """Read ``attempts``, ``counting`` and ``due`` (each optional) from custom parameters."""
+    attempts = str(custom.get(ATTEMPTS_PARAMETER, "")).strip()
+    counting = str(custom.get(COUNTING_PARAMETER, "")).strip() or Placement.Counting.FIRST
+    if counting not in Placement.Counting.values:
+        raise ValidationFailed(
+            f"Paramètre « {COUNTING_PARAMETER}={counting} » inconnu : first, best ou last est "
+            "attendu. Corrigez-le dans les réglages de l'activité."
+        )
+    return PlacementOptions(
+        attempts_allowed=_custom_attempts(attempts) if attempts else 0,
+        counting=counting,
+        due_at=_custom_due(str(custom.get(DUE_PARAMETER, "")).strip()),
+    )
+
+
 def placement_bind_from_custom(
     *, resource_link: ResourceLink, actor: LtiUser | None = None
 ) -> Placement | None:
-    """Bind an unbound link from its launch's ``activity`` custom parameter, if any."""
+    """Bind an unbound link from its launch's ``activity`` custom parameter, if any, with
+    the options the deep-linking response put next to it."""
     existing = Placement.objects.filter(resource_link=resource_link).first()
     if existing is not None:
         return existing
     reference = str(resource_link.custom.get(CUSTOM_PARAMETER, "")).strip()
     if not reference:
         return None
+    options = placement_options_from_custom(resource_link.custom)
     return placement_bind(
         resource_link=resource_link,
         activity_version=activity_version_resolve(reference),
         actor=actor,
+        attempts_allowed=options.attempts_allowed,
+        counting=options.counting,
+        due_at=options.due_at,
     )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from lti_tool.activities import staff_views, views
+from lti_tool.activities import catalogue_views, staff_views, views
 
 app_name = "activities"
 
@@ -44,6 +44,15 @@ urlpatterns = [
         "cours/<int:context_pk>/scenarios/<int:resource_link_pk>/etudiants/<int:student_pk>/",
         views.scenario_student,
         name="scenario_student",
+    ),
+    # Deep-linking catalogue and the binding of links added by hand (issue 6).
+    path("catalogue/", catalogue_views.catalogue_page, name="catalogue"),
+    path("catalogue/placer/", catalogue_views.catalogue_select, name="catalogue_select"),
+    path("catalogue/annuler/", catalogue_views.catalogue_cancel, name="catalogue_cancel"),
+    path(
+        "activite/<int:resource_link_pk>/choisir/",
+        catalogue_views.catalogue_bind,
+        name="catalogue_bind",
     ),
     # Staff: publish scenario files, list activities and versions (issue 5).
     path("staff/activites/", staff_views.activity_index, name="staff_activities"),

@@ -90,9 +90,9 @@ _MESSAGES: dict[str, Any] = {
     ),
     "sub_missing": _("Le jeton d'identité n'identifie pas l'utilisateur (sub)."),
     "resource_link_missing": _("Le lancement n'indique pas l'activité (resource_link.id)."),
-    "deep_linking_unavailable": _(
-        "La sélection de contenu (deep linking) n'est pas encore disponible dans cette "
-        "version d'Atelier. Ajoutez l'activité sans sélection de contenu pour l'instant."
+    "deep_linking_role": _(
+        "La sélection de contenu (deep linking) est réservée aux formateur·rices du cours ; "
+        "votre rôle (%(roles)s) ne le permet pas."
     ),
     "role_unsupported": _(
         "Votre rôle dans ce cours (%(roles)s) ne donne accès ni à l'espace formateur ni aux "
@@ -107,8 +107,12 @@ class LaunchRefused(ApplicationError):
 
     def __init__(self, code: str, status_code: int = 400, **params: Any) -> None:
         template = _MESSAGES[code]
-        super().__init__(str(template) % params if params else str(template), code=code,
-                         status_code=status_code, extra={"reason": code})
+        super().__init__(
+            str(template) % params if params else str(template),
+            code=code,
+            status_code=status_code,
+            extra={"reason": code},
+        )
 
 
 class PlatformKeysUnavailable(UpstreamUnavailable):

@@ -20,7 +20,9 @@ from tests.lti.flow import AuthResponse, login_and_authorize, now, post_launch, 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _launch(demo: Any, who: str = "student", **kwargs: Any) -> tuple[requests.Session, AuthResponse]:
+def _launch(
+    demo: Any, who: str = "student", **kwargs: Any
+) -> tuple[requests.Session, AuthResponse]:
     session = requests.Session()
     url, fields = demo.login_fields(who, **kwargs)
     return session, login_and_authorize(session, url, fields)
@@ -66,6 +68,10 @@ def test_student_launch_lands_on_the_activity_page_with_real_launch_data(demo: A
 
 
 def test_trainer_launch_lands_on_the_course_page(demo: Any) -> None:
+    # A link that names its activity (custom parameter) needs no choice first.
+    link = demo.link(0)
+    link.custom = {"activity": "premier-groupe-parents"}
+    link.save()
     session, auth = _launch(demo, "trainer")
     response = post_launch(session, auth)
     assert response.status_code == 303
@@ -177,7 +183,11 @@ def test_a_state_that_was_never_issued_is_refused(demo: Any) -> None:
 
 def test_a_token_without_nonce_is_refused(demo: Any) -> None:
     session, auth = _launch(demo, "student")
-    _refused(post_launch(session, auth, id_token=_tampered(demo, auth, nonce=_DROP)), 400, "nonce_missing")
+    _refused(
+        post_launch(session, auth, id_token=_tampered(demo, auth, nonce=_DROP)),
+        400,
+        "nonce_missing",
+    )
 
 
 def test_a_token_for_a_nonce_other_than_the_login_one_is_refused(demo: Any) -> None:
@@ -196,7 +206,9 @@ def test_a_launch_without_id_token_is_refused(demo: Any) -> None:
 
 
 @pytest.mark.parametrize("garbage", ["not-a-jwt", "a.b.c", "e30.e30", "....", "x" * 5000])
-def test_garbage_instead_of_a_token_is_refused_without_a_server_error(demo: Any, garbage: str) -> None:
+def test_garbage_instead_of_a_token_is_refused_without_a_server_error(
+    demo: Any, garbage: str
+) -> None:
     session, auth = _launch(demo, "student")
     response = post_launch(session, auth, id_token=garbage)
     assert response.status_code == 400, response.text[:2000]
@@ -251,7 +263,11 @@ def test_a_token_whose_body_was_altered_after_signing_is_refused(demo: Any) -> N
     claims = auth.claims
     claims["sub"] = "someone-else"
     body = jwt.utils.base64url_encode(json.dumps(claims).encode()).decode()
-    _refused(post_launch(session, auth, id_token=f"{header}.{body}.{signature}"), 401, "signature_invalid")
+    _refused(
+        post_launch(session, auth, id_token=f"{header}.{body}.{signature}"),
+        401,
+        "signature_invalid",
+    )
 
 
 def test_a_token_from_another_issuer_is_refused(demo: Any) -> None:
@@ -305,7 +321,9 @@ def test_a_token_issued_in_the_future_is_refused(demo: Any) -> None:
 
 def test_a_token_without_exp_is_refused(demo: Any) -> None:
     session, auth = _launch(demo, "student")
-    _refused(post_launch(session, auth, id_token=_tampered(demo, auth, exp=_DROP)), 400, "claim_missing")
+    _refused(
+        post_launch(session, auth, id_token=_tampered(demo, auth, exp=_DROP)), 400, "claim_missing"
+    )
 
 
 # --- the message ----------------------------------------------------------------------
@@ -325,7 +343,9 @@ def test_an_unknown_message_type_is_refused(demo: Any) -> None:
 
 def test_a_resource_link_launch_without_sub_is_refused(demo: Any) -> None:
     session, auth = _launch(demo, "student")
-    _refused(post_launch(session, auth, id_token=_tampered(demo, auth, sub=_DROP)), 400, "sub_missing")
+    _refused(
+        post_launch(session, auth, id_token=_tampered(demo, auth, sub=_DROP)), 400, "sub_missing"
+    )
 
 
 def test_a_resource_link_launch_without_link_id_is_refused(demo: Any) -> None:
@@ -365,11 +385,15 @@ def test_an_unknown_deployment_is_recorded_inactive_until_an_admin_accepts_it(de
     assert post_launch(session, auth, id_token=token).status_code == 303
 
 
-def test_a_deep_linking_launch_says_the_catalogue_is_not_available_yet(demo: Any) -> None:
+def test_a_deep_linking_launch_lands_on_the_catalogue(demo: Any) -> None:
     session, auth = _launch(demo, "trainer", deep_linking=True)
     assert auth.claims[Claim.MESSAGE_TYPE] == MessageType.DEEP_LINKING
     response = post_launch(session, auth)
-    _refused(response, 409, "deep_linking_unavailable")
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith("/catalogue/?launch=")
+    page = session.get(demo.absolute(response.headers["Location"]), timeout=10)
+    assert page.status_code == 200
+    assert page.headers["Content-Security-Policy"] == f"frame-ancestors {demo.origin}"
 
 
 # --- after the launch -----------------------------------------------------------------

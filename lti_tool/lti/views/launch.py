@@ -9,6 +9,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import translation
+from django.utils.module_loading import import_string
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -54,14 +55,36 @@ def oidc_login(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(url)
 
 
+def _trainer_link_landing(launch: LtiLaunch) -> str | None:
+    """A trainer's resource-link launch may need another page first (a link not bound to
+    an activity yet opens the catalogue): the app above decides, through a setting, so
+    that lti/ imports nothing from it (design.md §2)."""
+    hook = getattr(settings, "LTI_TRAINER_LINK_LANDING", "")
+    if not hook or launch.resource_link_id is None:
+        return None
+    landing: str | None = import_string(hook)(launch)
+    return landing
+
+
 def _landing_url(launch: LtiLaunch) -> str:
     destinations = settings.LTI_LAUNCH_DESTINATIONS
-    if launch.is_trainer and launch.context_id is not None:
-        path = reverse(destinations["trainer"], args=[launch.context_id])
+    if launch.is_deep_linking:
+        # Deep Linking 2.0 §4.4: the catalogue; placing content is a trainer's act.
+        if not launch.is_trainer:
+            raise LaunchRefused(
+                "deep_linking_role", status_code=403, roles=", ".join(launch.roles) or "—"
+            )
+        path = reverse(destinations["deep_linking"])
+    elif launch.is_trainer and launch.context_id is not None:
+        path = _trainer_link_landing(launch) or reverse(
+            destinations["trainer"], args=[launch.context_id]
+        )
     elif launch.resource_link_id is not None and (launch.is_student or not launch.is_trainer):
         path = reverse(destinations["student"], args=[launch.resource_link_id])
     else:
-        raise LaunchRefused("role_unsupported", status_code=403, roles=", ".join(launch.roles) or "—")
+        raise LaunchRefused(
+            "role_unsupported", status_code=403, roles=", ".join(launch.roles) or "—"
+        )
     return f"{path}?{urlencode({LAUNCH_PARAM: launch.launch_id})}"
 
 
@@ -79,8 +102,6 @@ def launch(request: HttpRequest) -> HttpResponse:
     lti_launch = launch_record(launch=validated)
     with translation.override(lti_launch.language):
         try:
-            if lti_launch.is_deep_linking:
-                raise LaunchRefused("deep_linking_unavailable", status_code=409)
             response: HttpResponse = HttpResponseRedirect(_landing_url(lti_launch))
             response.status_code = 303
         except ApplicationError as error:
