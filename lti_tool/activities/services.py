@@ -162,6 +162,11 @@ def scenario_publish_text(*, text: str, source_name: str, apps: Any = None) -> P
     return _publish(kind=ActivityKind.SCENARIO, content=content, source_name=source_name, apps=apps)
 
 
+def scenario_check_text(*, text: str, source_name: str) -> dict[str, Any]:
+    """Validate a scenario file against the loaded frameworks without publishing it."""
+    return scenario_parse(text, source_name=source_name, framework_lookup=framework_lookup())
+
+
 def scenario_upload_text(*, data: bytes, filename: str) -> str:
     """The text of an uploaded scenario file, or a refusal a person can act on."""
     if len(data) > UPLOAD_MAX_BYTES:

@@ -16,9 +16,11 @@ from django.views.decorators.http import require_http_methods
 
 from lti_tool.activities.models import Activity, ActivityVersion
 from lti_tool.activities.scenarios.content import ContentInvalid
+from lti_tool.activities.scenarios.engine import Scenario, scenario_from_json
 from lti_tool.activities.services import (
     UPLOAD_MAX_BYTES,
     Publication,
+    scenario_check_text,
     scenario_publish_text,
     scenario_upload_text,
 )
@@ -49,6 +51,7 @@ def activity_index(request: HttpRequest) -> HttpResponse:
     problems: ContentInvalid | None = None
     refusal = ""
     publication: Publication | None = None
+    checked: Scenario | None = None
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -56,8 +59,11 @@ def activity_index(request: HttpRequest) -> HttpResponse:
             name = upload.name or "scenario.yaml"
             try:
                 text = scenario_upload_text(data=upload.read(UPLOAD_MAX_BYTES + 1), filename=name)
-                publication = scenario_publish_text(text=text, source_name=name)
-                form = ScenarioUploadForm()
+                if request.POST.get("action") == "check":
+                    checked = scenario_from_json(scenario_check_text(text=text, source_name=name))
+                else:
+                    publication = scenario_publish_text(text=text, source_name=name)
+                    form = ScenarioUploadForm()
             except ContentInvalid as error:
                 problems = error
                 status = 400
@@ -74,6 +80,7 @@ def activity_index(request: HttpRequest) -> HttpResponse:
             "problems": problems,
             "refusal": refusal,
             "publication": publication,
+            "checked": checked,
             "activities": _activities(),
         },
         status=status,

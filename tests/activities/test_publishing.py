@@ -154,3 +154,13 @@ def test_an_upload_that_is_not_utf8_is_refused_with_a_message(staff_client: Clie
     )
     assert response.status_code == 400
     assert "UTF-8" in response.content.decode()
+
+
+def test_checking_only_validates_without_publishing(staff_client: Client) -> None:
+    upload = SimpleUploadedFile("essai.yaml", BASE.encode())
+    response = staff_client.post(URL, {"file": upload, "action": "check"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Fichier valide : essai (non publié)" in page and "4 nœuds" in page
+    assert "DC2, DC4" in page
+    assert not Activity.objects.filter(slug="essai").exists()

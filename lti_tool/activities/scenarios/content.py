@@ -711,7 +711,9 @@ class _Checker:
                     self.problem(spath, f"le critère {code} n'est pas déclaré dans criteria.")
                 else:
                     self.scored.add(code)
-                self.integer(points, spath, f"les points du critère {code}", low=0, high=SCORE_MAX)
+                self.integer(
+                    points, spath, f"le nombre de points du critère {code}", low=0, high=SCORE_MAX
+                )
         if "ethics_flag" in choice:
             flag = self.mapping(choice["ethics_flag"], (*here, "ethics_flag"), required=("criterion", "reason"),
                                 what="ethics_flag")  # fmt: skip
