@@ -16,7 +16,9 @@ from django.urls import reverse
 from lti_tool.activities.dashboard import course_dashboard
 from lti_tool.activities.player import attempt_start
 from lti_tool.grading.models import Passback
+from lti_tool.grading.passback import passback_deliver
 from lti_tool.grading.rules import ActivityKind
+from lti_tool.lti.ags.client import http_session_close
 from lti_tool.lti.roster import roster_sync
 from tests.activities.player_fixtures import EXPECTED, placed, play
 from tests.grading.factories import Launched, assessment_graded, launch, other_course, text_of
@@ -287,3 +289,24 @@ def test_the_dashboard_reads_a_bounded_number_of_queries(
         [row.student.display_name for row in dashboard.matrix.rows]
         [(a.title, a.kind) for a in dashboard.activities]
     assert len(dashboard.matrix.rows) == 5
+
+
+def test_the_guidance_lists_each_gradebook_column_under_its_domain(
+    course: dict[str, Any],
+) -> None:
+    """Léa's final scores are delivered to the platform (the task's service, run here):
+    the line items it found or created are listed domain by domain."""
+    for passback in Passback.objects.filter(status=Passback.Status.PENDING):
+        assert passback_deliver(passback_id=passback.pk) == "sent"
+    http_session_close()  # the live server must not wait on our keep-alive connection
+    trainer = course["trainer"]
+
+    html = text_of(trainer.get(_page(trainer.context.pk)))
+
+    table = re.search(r'data-testid="gradebook-columns">(.*?)</table>', html, re.S).group(1)
+    rows = re.findall(r'<th scope="row">(DC\d)</th><td>(.*?)</td>', table, re.S)
+    domains = [code for code, _label in rows]
+    assert domains == sorted(domains) and set(domains) == {"DC2", "DC3"}
+    own = [code for code, label in rows if "colonne de l'activité" in label]
+    assert own  # the launch's own column holds the activity's first domain
+    assert 'data-testid="gradebook-guidance"' in html
