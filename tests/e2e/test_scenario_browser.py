@@ -177,6 +177,11 @@ def test_a_student_plays_a_scenario_by_clicking_and_the_domain_grades_reach_the_
     page: Any, bound: Any, worker: WorkerProcess
 ) -> None:
     expect = sync_api.expect
+    moves: list[dict[str, str]] = []
+    page.on(
+        "request",
+        lambda r: moves.append({**r.headers, "url": r.url}) if r.method == "POST" else None,
+    )
     tool = launch_in_frame(page, bound, "lea.bernard")
     expect(tool.get_by_test_id("activity-title")).to_have_text(
         "Première rencontre du groupe de parents aux Glycines"
@@ -190,6 +195,14 @@ def test_a_student_plays_a_scenario_by_clicking_and_the_domain_grades_reach_the_
     expect(tool.get_by_test_id("ending")).to_have_attribute("data-node", "fin-groupe-lance")
     expect(tool.get_by_test_id("path-step")).to_have_count(5)
     snap(page, "3-debrief")
+    # htmx took the posts over (no full page load), each with the launch in a header and
+    # the launch-bound CSRF token: the iframe has no cookie to carry them.
+    moves = [m for m in moves if "/tentatives/" in m["url"]]
+    assert len(moves) >= 6  # start, situations read, five decisions
+    assert all(m.get("hx-request") == "true" for m in moves), [
+        (m["url"], m.get("hx-request")) for m in moves
+    ]
+    assert all(m.get("x-atelier-launch") and m.get("x-launch-csrf") for m in moves), moves
 
     attempt = Attempt.objects.get()
     assert list(attempt.decisions.order_by("step").values_list("node_id", "choice_id")) == list(
