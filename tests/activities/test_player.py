@@ -12,11 +12,19 @@ import pytest
 from django.utils import timezone
 
 from lti_tool.activities.models import Attempt, Decision, Placement
+from lti_tool.activities.placements import placement_bind
 from lti_tool.activities.player import attempt_choose, attempt_continue, attempt_start
 from lti_tool.core.exceptions import Conflict, ValidationFailed
 from lti_tool.grading.models import Assessment, DomainResult, Passback
 from lti_tool.grading.rules import ActivityKind, ResultStatus
-from tests.activities.player_fixtures import EXPECTED, SLUG, placed, play
+from tests.activities.player_fixtures import (
+    EXPECTED,
+    SLUG,
+    placed,
+    play,
+    scenario_content,
+    version_publish,
+)
 from tests.grading.factories import Launched, launch
 from tests.grading.frameworks_fixtures import decesf  # noqa: F401 (fixture)
 
@@ -172,6 +180,19 @@ def test_a_flagged_path_waits_for_the_trainer_and_sends_nothing(student: Launche
     assert set(results) == {"DC2"}  # d2 never visited: DC4 not assessed, no result
     assert results["DC2"].score_20 == EXPECTED[("c",)]["DC2"]
     assert results["DC2"].status == ResultStatus.TO_REVIEW and results["DC2"].flagged
+    assert not Passback.objects.exists()
+
+
+def test_a_scenario_whose_author_asked_for_review_sends_every_domain_to_the_trainer(
+    student: Launched,
+) -> None:
+    content = {**scenario_content(), "review": True}
+    version = version_publish(content)
+    placement = placement_bind(resource_link=student.resource_link, activity_version=version)
+    attempt = play(placement, student.lti_user, ("a", "a"))
+    results = results_of(attempt)
+    assert {code: r.score_20 for code, r in results.items()} == EXPECTED[("a", "a")]
+    assert {r.status for r in results.values()} == {ResultStatus.TO_REVIEW}
     assert not Passback.objects.exists()
 
 
