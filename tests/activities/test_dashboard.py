@@ -165,7 +165,7 @@ def test_the_csv_export_opens_in_french_excel_without_a_total_column(
     assert response.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
     header = rows[0]
-    assert header[:5] == ["Nom", "Prénom", "Nom affiché", "Courriel", "Statut"]
+    assert header[:5] == ["Nom de famille", "Prénom", "Nom affiché", "Courriel", "Statut"]
     assert [h.split(" — ")[0] for h in header[5:]] == ["DC2", "DC2", "DC3"]
     assert not any(re.search("total|moyenne", h, re.I) for h in header)
     assert all(len(row) == len(header) for row in rows)

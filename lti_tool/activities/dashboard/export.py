@@ -31,7 +31,7 @@ def _csv_score(cell: Cell) -> str:
 def matrix_csv_rows(*, matrix: Matrix) -> list[list[str]]:
     """The matrix as rows for a semicolon CSV: a header row, one row per student, one
     column per (domain, activity); no total column (domains never compensate)."""
-    header = [_("Nom"), _("Prénom"), _("Nom affiché"), _("Courriel"), _("Statut")]
+    header = [_("Nom de famille"), _("Prénom"), _("Nom affiché"), _("Courriel"), _("Statut")]
     header += [f"{c.domain_code} — {c.activity_title}" for c in matrix.columns]
     rows: list[list[Any]] = [header]
     for row in matrix.rows:
