@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -310,3 +311,21 @@ def test_the_guidance_lists_each_gradebook_column_under_its_domain(
     own = [code for code, label in rows if "colonne de l'activité" in label]
     assert own  # the launch's own column holds the activity's first domain
     assert 'data-testid="gradebook-guidance"' in html
+
+
+_MO = Path(__file__).resolve().parents[2] / "lti_tool/activities/locale/en/LC_MESSAGES/django.mo"
+
+
+@pytest.mark.skipif(not _MO.exists(), reason="translations not compiled (scripts/test.sh does it)")
+def test_a_trainer_whose_moodle_is_in_english_reads_the_dashboard_in_english(demo: Any) -> None:
+    platform_user = demo.user("trainer")
+    platform_user.locale = "en"
+    platform_user.save()
+    trainer = launch(demo, "trainer")
+    roster_sync(context=trainer.context)
+
+    html = text_of(trainer.get(_page(trainer.context.pk)))
+    assert 'lang="en"' in html and "Dashboard" in html and "Refresh the list" in html
+    assert "not started" in html and "pas commencé" not in html
+    header = trainer.get(_csv(trainer.context.pk)).content.decode("utf-8-sig").splitlines()[0]
+    assert header.startswith("Family name;Given name;Display name;Email;Status")
