@@ -126,28 +126,34 @@ def _text(value: Any, limit: int = 255) -> str:
     return str(value)[:limit] if value is not None else ""
 
 
-def _member(data: Any) -> Member | None:
+def _roles(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple(role_uri(str(role)) for role in value if str(role).strip())
+
+
+def _group_ids(value: Any) -> tuple[str, ...]:
+    """Course groups extension: ``group_enrollments: [{"group_id": …}]`` on a member."""
+    if not isinstance(value, list):
+        return ()
+    return tuple(_text(g["group_id"]) for g in value if isinstance(g, dict) and g.get("group_id"))
+
+
+def member_parse(data: Any) -> Member | None:
+    """One entry of ``members``; None for an entry without a user id."""
     if not isinstance(data, dict) or data.get("user_id") in (None, ""):
         return None  # NRPS 2.0 §2.2: user_id is required; a member without one is unusable
-    roles = data.get("roles")
-    groups = data.get("group_enrollments")
+    # NRPS 2.0 §2.4: Active (the default), Inactive or Deleted; tolerate other casings.
+    status = _text(data.get("status") or MemberStatus.ACTIVE, 20).strip().capitalize()
     return Member(
         user_id=_text(data["user_id"]),
-        roles=tuple(role_uri(str(r)) for r in roles if str(r).strip())
-        if isinstance(roles, list)
-        else (),
-        status=_text(data.get("status") or MemberStatus.ACTIVE, 20),
+        roles=_roles(data.get("roles")),
+        status=status,
         name=_text(data.get("name")),
         given_name=_text(data.get("given_name")),
         family_name=_text(data.get("family_name")),
         email=_text(data.get("email"), 254),
-        group_ids=tuple(
-            _text(g.get("group_id"))
-            for g in groups
-            if isinstance(g, dict) and g.get("group_id") not in (None, "")
-        )
-        if isinstance(groups, list)
-        else (),
+        group_ids=_group_ids(data.get("group_enrollments")),
     )
 
 
@@ -259,7 +265,7 @@ def memberships_page(registration: Registration, url: str) -> MembershipPage:
         raise _unreadable(response, url) from error
     if not isinstance(data, dict) or not isinstance(data.get("members"), list):
         raise _unreadable(response, url)
-    members = [m for m in (_member(entry) for entry in data["members"]) if m is not None]
+    members = [m for m in (member_parse(entry) for entry in data["members"]) if m is not None]
     target = next_link(response.headers.get("Link"))
     context = data.get("context")
     return MembershipPage(

@@ -13,6 +13,7 @@ from lti_tool.lti.ags.errors import AgsPermanentError
 from lti_tool.lti.constants import MemberStatus, Role
 from lti_tool.lti.nrps import (
     NrpsNotAvailable,
+    member_parse,
     memberships_fetch,
     memberships_page,
     next_link,
@@ -110,3 +111,20 @@ def test_no_next_link_means_the_last_page(header: str | None) -> None:
 )
 def test_role_names_expand_to_lis_vocabulary_uris(short: str, full: str) -> None:
     assert role_uri(short) == full
+
+
+def test_a_member_entry_is_read_leniently_but_never_without_a_user_id() -> None:
+    assert member_parse({"name": "Sans identifiant", "roles": ["Learner"]}) is None
+    assert member_parse("not a member") is None
+    member = member_parse(
+        {
+            "user_id": 42,
+            "status": "inactive",
+            "roles": "Learner",
+            "group_enrollments": [{"group_id": "trio-a"}, {"nope": 1}, "x"],
+        }
+    )
+    assert member is not None
+    assert (member.user_id, member.status, member.active) == ("42", MemberStatus.INACTIVE, False)
+    assert member.roles == () and member.group_ids == ("trio-a",)
+    assert member_parse({"user_id": "7"}).status == MemberStatus.ACTIVE  # absent = Active
