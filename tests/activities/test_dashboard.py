@@ -40,6 +40,13 @@ def _refresh(context_pk: int) -> str:
     return reverse("dashboard:roster_refresh", args=[context_pk])
 
 
+def _part(pattern: str, html: str) -> str:
+    """The first group of ``pattern`` in the page (which must be there)."""
+    match = re.search(pattern, html, re.S)
+    assert match, f"{pattern!r} not in page:\n{html[:3000]}"
+    return match.group(1)
+
+
 def _matrix(html: str) -> str:
     match = re.search(r'<table class="matrix".*?</table>', html, re.S)
     assert match, html[:3000]
@@ -127,10 +134,10 @@ def test_waiting_results_and_failed_sends_are_counted_with_links(course: dict[st
 
     html = text_of(trainer.get(_page(trainer.context.pk)))
 
-    to_review = re.search(r'data-testid="to-review-count">(.*?)</p>', html, re.S).group(1)
+    to_review = _part(r'data-testid="to-review-count">(.*?)</p>', html)
     assert "<strong>2</strong>" in to_review
     assert reverse("grading:moderation_queue", args=[trainer.context.pk]) in to_review
-    failed = re.search(r'data-testid="failed-count">(.*?)</p>', html, re.S).group(1)
+    failed = _part(r'data-testid="failed-count">(.*?)</p>', html)
     assert "<strong>1</strong>" in failed
     assert reverse("grading:passback_board", args=[trainer.context.pk]) in failed
     assert f"launch={trainer.launch_id}" in failed
@@ -143,10 +150,10 @@ def test_each_domain_has_an_accessible_chart_with_a_table_alternative(
     html = text_of(trainer.get(_page(trainer.context.pk)))
 
     for code in ("DC2", "DC3"):
-        chart = re.search(rf'data-testid="chart-{code}">(.*?)</figure>', html, re.S).group(1)
+        chart = _part(rf'data-testid="chart-{code}">(.*?)</figure>', html)
         assert '<svg role="img"' in chart and f'id="chart-{code}-title"' in chart
         assert f'data-testid="chart-table-{code}"' in chart
-    dc2_table = re.search(r'data-testid="chart-table-DC2">(.*?)</table>', html, re.S).group(1)
+    dc2_table = _part(r'data-testid="chart-table-DC2">(.*?)</table>', html)
     counts = re.findall(
         r'<th scope="row">(\d+–\d+)[^<]*</th><td>[^<]*</td><td class="num">(\d+)</td>', dc2_table
     )
@@ -230,11 +237,11 @@ def test_scenarios_played_in_the_player_show_as_attempts_and_results(demo: Any) 
 
     html = text_of(trainer.get(_page(trainer.context.pk)))
 
-    row = re.search(rf'<tr data-link="{trainer.resource_link.pk}">(.*?)</tr>', html, re.S)
-    cells = re.findall(r'<td class="num">(\d+)</td>', row.group(1))
+    row = _part(rf'<tr data-link="{trainer.resource_link.pk}">(.*?)</tr>', html)
+    cells = re.findall(r'<td class="num">(\d+)</td>', row)
     # version 1; 2 attempts; 2 students started; 1 finished
     assert cells == ["1", "2", "2", "1"]
-    assert "scénario de dynamique de groupe" in row.group(1)
+    assert "scénario de dynamique de groupe" in row
     lea_row = _row(html, lea)
     for code, score in EXPECTED[("a", "a")].items():
         assert re.search(
@@ -304,7 +311,7 @@ def test_the_guidance_lists_each_gradebook_column_under_its_domain(
 
     html = text_of(trainer.get(_page(trainer.context.pk)))
 
-    table = re.search(r'data-testid="gradebook-columns">(.*?)</table>', html, re.S).group(1)
+    table = _part(r'data-testid="gradebook-columns">(.*?)</table>', html)
     rows = re.findall(r'<th scope="row">(DC\d)</th><td>(.*?)</td>', table, re.S)
     domains = [code for code, _label in rows]
     assert domains == sorted(domains) and set(domains) == {"DC2", "DC3"}

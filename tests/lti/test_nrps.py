@@ -127,4 +127,5 @@ def test_a_member_entry_is_read_leniently_but_never_without_a_user_id() -> None:
     assert member is not None
     assert (member.user_id, member.status, member.active) == ("42", MemberStatus.INACTIVE, False)
     assert member.roles == () and member.group_ids == ("trio-a",)
-    assert member_parse({"user_id": "7"}).status == MemberStatus.ACTIVE  # absent = Active
+    default = member_parse({"user_id": "7"})
+    assert default is not None and default.status == MemberStatus.ACTIVE  # absent = Active
