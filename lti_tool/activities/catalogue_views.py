@@ -177,6 +177,8 @@ def _page(
             "max_attempts": MAX_ATTEMPTS,
             "score_maximum": catalogue.SCORE_MAXIMUM,
             "launch_param": LAUNCH_PARAM,
+            # A due date typed without a zone is read in the tool's zone: say which.
+            "time_zone": timezone.get_current_timezone_name(),
             **extra,
         },
         status=status,

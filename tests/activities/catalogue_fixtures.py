@@ -5,6 +5,7 @@ catalogue over real HTTP."""
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -14,7 +15,7 @@ import requests
 from lti_tool.activities.models import ActivityVersion
 from lti_tool.activities.services import scenario_publish_text
 from lti_tool.grading.frameworks.services import frameworks_load
-from tests.lti.flow import login_and_authorize, parse_form, post_launch
+from tests.lti.flow import AuthResponse, login_and_authorize, parse_form, post_launch, resign
 
 QUARTIER = "essai-diagnostic-quartier"
 REUNION = "essai-reunion-partenaires"
@@ -148,6 +149,7 @@ class CatalogueVisit:
     base_url: str
     launch_id: str
     page: requests.Response
+    request_claims: dict[str, Any]
 
     def url(self, path: str) -> str:
         return path if "://" in path else self.base_url + path
@@ -156,15 +158,31 @@ class CatalogueVisit:
         return parse_form(self.page.text, form_id)
 
 
-def catalogue_open(demo: Any, who: str = "trainer") -> CatalogueVisit:
-    """Launch ``who`` with deep linking through the built-in platform and open the page
-    the tool sends them to."""
+def deep_linking_launch(
+    demo: Any, *, change: Callable[[dict[str, Any]], None] | None = None
+) -> tuple[requests.Session, AuthResponse, requests.Response]:
+    """The trainer's « Sélectionner du contenu » launch through the built-in platform;
+    ``change`` edits the claims, re-signed with the platform's key (a platform that sends
+    other settings or roles)."""
     session = requests.Session()
-    url, fields = demo.login_fields(who, deep_linking=True)
+    url, fields = demo.login_fields("trainer", deep_linking=True)
     auth = login_and_authorize(session, url, fields)
-    response = post_launch(session, auth)
+    token = None
+    if change is not None:
+        claims = auth.claims
+        change(claims)
+        kid, pem = demo.signing_key()
+        token = resign(claims, private_key=pem, kid=kid)
+    return session, auth, post_launch(session, auth, id_token=token)
+
+
+def catalogue_open(
+    demo: Any, *, change: Callable[[dict[str, Any]], None] | None = None
+) -> CatalogueVisit:
+    """Launch the trainer with deep linking and open the page the tool sends them to."""
+    session, auth, response = deep_linking_launch(demo, change=change)
     assert response.status_code == 303, response.text[:2000]
     location = response.headers["Location"]
     launch_id = parse_qs(urlsplit(location).query)["launch"][0]
     page = session.get(demo.absolute(location), timeout=10)
-    return CatalogueVisit(session, demo.base_url, launch_id, page)
+    return CatalogueVisit(session, demo.base_url, launch_id, page, auth.claims)

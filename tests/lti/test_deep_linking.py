@@ -24,8 +24,9 @@ from tests.activities.catalogue_fixtures import (
     CatalogueVisit,
     catalogue_open,
     catalogue_published,
+    deep_linking_launch,
 )
-from tests.lti.flow import login_and_authorize, parse_form, post_launch, resign
+from tests.lti.flow import login_and_authorize, parse_form, post_launch
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -120,14 +121,8 @@ def test_a_trainer_places_two_activities_and_the_platform_creates_their_links_an
 def test_the_response_is_signed_by_the_tool_with_the_claims_the_spec_requires(
     demo: Any, published: dict[str, ActivityVersion]
 ) -> None:
-    session = requests.Session()
-    url, fields = demo.login_fields("trainer", deep_linking=True)
-    auth = login_and_authorize(session, url, fields)
-    request_settings = auth.claims[Claim.DEEP_LINKING_SETTINGS]
-    location = post_launch(session, auth).headers["Location"]
-    assert location.startswith("/catalogue/?launch=")
-    page = session.get(demo.absolute(location), timeout=10)
-    visit = CatalogueVisit(session, demo.base_url, location.split("=")[1], page)
+    visit = catalogue_open(demo)
+    request_settings = visit.request_claims[Claim.DEEP_LINKING_SETTINGS]
 
     _action, token = _response_token(_choose(visit, [published[PARENTS]]))
     _action, again = _response_token(_choose(visit, [published[PARENTS]]))
@@ -190,17 +185,11 @@ def test_the_catalogue_offers_the_latest_version_of_each_activity_with_a_preview
 def test_a_platform_that_accepts_one_item_gets_radio_buttons_and_refuses_two(
     demo: Any, published: dict[str, ActivityVersion]
 ) -> None:
-    session = requests.Session()
-    url, fields = demo.login_fields("trainer", deep_linking=True)
-    auth = login_and_authorize(session, url, fields)
-    claims = auth.claims
-    claims[Claim.DEEP_LINKING_SETTINGS]["accept_multiple"] = False
-    kid, pem = demo.signing_key()
-    response = post_launch(session, auth, id_token=resign(claims, private_key=pem, kid=kid))
-    location = response.headers["Location"]
-    page = session.get(demo.absolute(location), timeout=10)
-    assert 'type="radio" name="choose"' in page.text
-    visit = CatalogueVisit(session, demo.base_url, location.split("=")[1], page)
+    def single(claims: dict[str, Any]) -> None:
+        claims[Claim.DEEP_LINKING_SETTINGS]["accept_multiple"] = False
+
+    visit = catalogue_open(demo, change=single)
+    assert 'type="radio" name="choose"' in visit.page.text
 
     refused = _choose(visit, [published[QUARTIER], published[REUNION]])
     assert refused.status_code == 400
@@ -258,13 +247,10 @@ def test_choosing_nothing_or_an_unknown_activity_is_a_400(
 def test_a_student_deep_linking_launch_is_refused(
     demo: Any, published: dict[str, ActivityVersion]
 ) -> None:
-    session = requests.Session()
-    url, fields = demo.login_fields("trainer", deep_linking=True)
-    auth = login_and_authorize(session, url, fields)
-    claims = auth.claims
-    claims[Claim.ROLES] = [Role.LEARNER.value]
-    kid, pem = demo.signing_key()
-    response = post_launch(session, auth, id_token=resign(claims, private_key=pem, kid=kid))
+    def learner(claims: dict[str, Any]) -> None:
+        claims[Claim.ROLES] = [Role.LEARNER.value]
+
+    _session, _auth, response = deep_linking_launch(demo, change=learner)
     assert response.status_code == 403
     assert "« deep_linking_role »" in html.unescape(response.text)
 
