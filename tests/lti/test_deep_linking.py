@@ -320,3 +320,16 @@ def test_the_catalogue_page_filters_by_text_and_domain(
     text = shown(domaine="DC1")
     assert f"choose-{QUARTIER}" in text and f"choose-{PARENTS}" not in text
     assert "Aucune activité ne correspond" in shown(q="introuvable")
+
+
+def test_a_request_without_data_gets_a_response_without_data(
+    demo: Any, published: dict[str, ActivityVersion]
+) -> None:
+    def no_data(claims: dict[str, Any]) -> None:
+        del claims[Claim.DEEP_LINKING_SETTINGS]["data"]
+
+    visit = catalogue_open(demo, change=no_data)
+    action, token = _response_token(_choose(visit, [published[PARENTS]]))
+    assert Claim.DL_DATA not in _verified(token, demo)
+    done = visit.session.post(action, data={"JWT": token}, timeout=10)
+    assert done.status_code == 200, done.text[:3000]
