@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from lti_tool.activities import player, selectors
+from lti_tool.activities import player, selectors, trainer_selectors
 from lti_tool.activities.models import Attempt, Placement
 from lti_tool.activities.placements import CUSTOM_PARAMETER, placement_bind_from_custom
 from lti_tool.core.exceptions import ApplicationError, PermissionDenied, ValidationFailed
@@ -85,7 +85,7 @@ def course_home(request: HttpRequest, context_pk: int) -> HttpResponse:
             "me": lti_user_get(lti_user_pk=launch.lti_user_id),
             "memberships": context_memberships(context=context),
             "links": context_resource_links(context=context),
-            "placements": selectors.course_placements(context=context),
+            "placements": trainer_selectors.course_placements(context=context),
             "launched_link": (
                 resource_link_get(resource_link_pk=launch.resource_link_id)
                 if launch.resource_link_id
@@ -103,8 +103,10 @@ def course_home(request: HttpRequest, context_pk: int) -> HttpResponse:
 @require_GET
 def scenario_overview(request: HttpRequest, context_pk: int, resource_link_pk: int) -> HttpResponse:
     launch, context = _trainer_course(request, context_pk)
-    placement = selectors.trainer_placement_get(context=context, resource_link_pk=resource_link_pk)
-    overview = selectors.placement_overview(placement=placement, language=launch.language)
+    placement = trainer_selectors.trainer_placement_get(
+        context=context, resource_link_pk=resource_link_pk
+    )
+    overview = trainer_selectors.placement_overview(placement=placement, language=launch.language)
     return render(
         request,
         "activities/trainer/overview.html",
@@ -118,8 +120,10 @@ def scenario_student(
     request: HttpRequest, context_pk: int, resource_link_pk: int, student_pk: int
 ) -> HttpResponse:
     launch, context = _trainer_course(request, context_pk)
-    placement = selectors.trainer_placement_get(context=context, resource_link_pk=resource_link_pk)
-    student, paths = selectors.student_paths(
+    placement = trainer_selectors.trainer_placement_get(
+        context=context, resource_link_pk=resource_link_pk
+    )
+    student, paths = trainer_selectors.student_paths(
         placement=placement, student_pk=student_pk, language=launch.language
     )
     return render(
