@@ -23,13 +23,18 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils.translation import gettext as _
 
-from lti_tool.lti.ags.errors import AccessTokenRefused, AccessTokenUnavailable, body_excerpt
+from lti_tool.lti.ags.errors import (
+    AccessTokenRefused,
+    AccessTokenUnavailable,
+    AgsPermanentError,
+    body_excerpt,
+)
 from lti_tool.lti.constants import (
     CLIENT_ASSERTION_TYPE,
     CLIENT_CREDENTIALS_GRANT,
     JWT_ALGORITHM,
 )
-from lti_tool.lti.keys import tool_signing_key
+from lti_tool.lti.keys import KeyFileMissing, tool_signing_key
 from lti_tool.lti.models import Registration
 
 logger = logging.getLogger(__name__)
@@ -98,13 +103,18 @@ def client_assertion(registration: Registration) -> str:
 def _token_request(registration: Registration, scopes: tuple[str, ...]) -> AccessToken:
     url = registration.auth_token_url
     started = time.monotonic()
+    common: dict[str, Any] = {"method": "POST", "url": url}
+    try:
+        assertion = client_assertion(registration)
+    except KeyFileMissing as error:
+        # Our own configuration, not the platform's: no retry fixes it until an admin acts.
+        raise AgsPermanentError(error.message, **common) from error
     data = {
         "grant_type": CLIENT_CREDENTIALS_GRANT,
         "client_assertion_type": CLIENT_ASSERTION_TYPE,
-        "client_assertion": client_assertion(registration),
+        "client_assertion": assertion,
         "scope": " ".join(scopes),
     }
-    common: dict[str, Any] = {"method": "POST", "url": url}
     try:
         # requests sends a dict as application/x-www-form-urlencoded, the only body
         # Moodle's token.php accepts.

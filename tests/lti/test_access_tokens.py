@@ -20,7 +20,7 @@ from lti_tool.lti.access_tokens import (
     access_token_invalidate,
     client_assertion,
 )
-from lti_tool.lti.ags import AccessTokenRefused, AccessTokenUnavailable
+from lti_tool.lti.ags import AccessTokenRefused, AccessTokenUnavailable, AgsPermanentError
 from lti_tool.lti.ags.client import line_item_get
 from lti_tool.lti.constants import AGS_SCOPES, Scope
 from lti_tool.lti.keys import tool_signing_key
@@ -160,3 +160,15 @@ def test_the_token_cache_key_depends_on_registration_and_scopes_only(demo: Any):
     access_token_get(registration=demo.registration, scopes=AGS_SCOPES)
     key = access_tokens._cache_key(demo.registration, access_tokens._scope_key(AGS_SCOPES))
     assert cache.get(key)["value"]
+
+
+def test_a_missing_private_key_file_is_a_permanent_error_naming_the_fix(
+    demo: Any, settings: Any, tmp_path: Any
+):
+    tool_signing_key()  # the active key exists, in the usual folder
+    settings.LTI_KEYS_DIR = str(tmp_path)  # ... but not where the worker looks
+    with pytest.raises(AgsPermanentError) as caught:
+        access_token_get(registration=demo.registration, scopes=AGS_SCOPES)
+    assert "lti_keys rotate" in caught.value.message
+    assert caught.value.status_code is None
+    assert tokens_issued(demo) == 0
