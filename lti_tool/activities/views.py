@@ -11,6 +11,7 @@ iframe"). Every page works without JavaScript; htmx only swaps the main region i
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -35,6 +36,8 @@ from lti_tool.lti.selectors import (
     lti_user_get,
     resource_link_get,
 )
+
+logger = logging.getLogger(__name__)
 
 
 def _redirect(launch: LtiLaunch, name: str, *args: int, **query: str) -> HttpResponseRedirect:
@@ -180,7 +183,13 @@ def resource_link_page(request: HttpRequest, resource_link_pk: int) -> HttpRespo
     launch = _own_link(request, resource_link_pk)
     link = resource_link_get(resource_link_pk=resource_link_pk)
     me = lti_user_get(lti_user_pk=launch.lti_user_id)
-    placement = placement_bind_from_custom(resource_link=link, actor=None)
+    try:
+        placement = placement_bind_from_custom(resource_link=link, actor=None)
+    except ApplicationError as error:
+        # A custom parameter naming nothing published is the trainer's to fix (their course
+        # page says why); the student only needs to know the activity is not ready.
+        logger.info("link %s not bound for a student: %s", link.pk, error.message)
+        placement = None
     if placement is None:
         return render(
             request, "activities/resource_link.html", {"launch": launch, "link": link, "me": me}

@@ -97,6 +97,18 @@ def test_a_student_on_an_unbound_link_keeps_the_not_configured_page(demo: Any) -
     assert not Placement.objects.exists()
 
 
+def test_a_student_on_a_link_naming_an_unknown_activity_sees_it_is_not_configured_yet(
+    demo: Any,
+) -> None:
+    link = demo.link(0)
+    link.custom = {"activity": "scenario-inconnu"}
+    link.save()
+    lea = launch(demo, "student")
+    page = lea.get(lea.landing_path)
+    assert page.status_code == 200
+    assert "Activité pas encore configurée" in text_of(page)
+
+
 def test_a_trainer_on_an_unbound_link_is_told_how_to_bind_it(demo: Any) -> None:
     version_publish()
     claire = launch(demo, "trainer")
