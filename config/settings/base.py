@@ -78,6 +78,9 @@ AUTH_PASSWORD_VALIDATORS = [
 # French first, English second (README "What we build").
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", "Français"), ("en", "English")]
+# English catalogues: each app has its own locale/ folder (found by the app loader);
+# LOCALE_PATHS holds only the project-wide templates (lti_tool/templates). Update them all
+# with `cd lti_tool && django-admin makemessages -l en`; .mo files are compiled, not committed.
 LOCALE_PATHS = [BASE_DIR / "lti_tool" / "locale"]
 USE_I18N = True
 TIME_ZONE = "Europe/Paris"
