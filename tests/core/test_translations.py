@@ -114,6 +114,9 @@ def test_an_english_launch_through_the_built_in_platform_lands_on_an_english_pag
 ) -> None:
     # chloe.lambert's locale on the built-in platform is "en": the launch carries it in
     # the launch_presentation claim and the launch middleware switches to English.
+    link = demo.link(0)
+    link.custom = {}  # no activity chosen yet: the student lands on the waiting page
+    link.save()
     session = requests.Session()
     url, fields = demo.login_fields("english")
     auth = login_and_authorize(session, url, fields)
@@ -125,4 +128,5 @@ def test_an_english_launch_through_the_built_in_platform_lands_on_an_english_pag
     assert 'lang="en"' in text
     assert "Skip to content" in text
     assert "Aller au contenu" not in text
+    assert "Activity not set up yet" in text
     assert "Your trainer has not chosen the Atelier content of this activity yet." in text
