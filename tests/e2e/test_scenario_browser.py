@@ -252,3 +252,14 @@ def test_a_flagged_path_lands_in_the_trainers_moderation_queue_instead(
     row = tool.locator(f"[data-testid=queue-row][data-result='{dc2.pk}']")
     expect(row).to_contain_text("Léa Bernard")
     snap(page, "flag-moderation-queue")
+
+    # The trainer's view of the scenario shows the path taken and the result waiting.
+    tool = launch_in_frame(page, bound, "claire.martin")
+    tool.get_by_test_id(f"overview-link-{dc2.assessment.resource_link_id}").click()
+    expect(tool.get_by_test_id("completed")).to_have_text("1")
+    choice = tool.get_by_test_id("choice-d-lefevre-b")
+    expect(choice.get_by_test_id("count")).to_have_text("1")
+    expect(tool.locator("[data-testid=domain-DC2] [data-testid=waiting]")).to_contain_text(
+        "1 en attente"
+    )
+    snap(page, "flag-trainer-overview")
