@@ -250,6 +250,15 @@ def test_scenarios_played_in_the_player_show_as_attempts_and_results(demo: Any) 
             lea_row,
         ), (code, lea_row)
     assert "pas commencé" not in _row(html, hugo)  # started, no result yet
+    # Before any grade is sent, the guidance already says which column goes where.
+    table = _part(r'data-testid="gradebook-columns">(.*?)</table>', html)
+    planned = re.findall(
+        r'<tr data-planned="yes"><th scope="row">(DC\d)</th><td>(.*?)</td>', table, re.S
+    )
+    assert [code for code, _label in planned] == placement.activity_version.domains
+    first, other = planned[0][1], planned[1][1]
+    assert trainer.resource_link.title in first and "colonne de l'activité" in first
+    assert "créée par Atelier au premier envoi" in other
 
 
 @pytest.mark.parametrize("path", [_page, _csv])

@@ -110,20 +110,47 @@ def roster_state(*, context: Context) -> RosterState:
 @dataclass(frozen=True)
 class GradebookColumn:
     domain_code: str
-    label: str
+    label: str  # "" for a column Atelier has not created yet
     activity_title: str
     own_column: bool  # the activity's own column, which Moodle names after the activity
+    planned: bool = False  # not seen on the platform yet: made at the first grade sent
+
+
+def _planned_columns(context: Context, seen: set[tuple[int, str]]) -> list[GradebookColumn]:
+    """Columns of placed activities that no grade has reached yet: the first domain goes
+    to the activity's own column, each other one to a column Atelier creates (design.md §4)."""
+    placements = Placement.objects.filter(resource_link__context=context).select_related(
+        "resource_link", "activity_version"
+    )
+    columns = []
+    for placement in placements:
+        link = placement.resource_link
+        domains = [
+            d for d in placement.activity_version.domains if d not in placement.disabled_domains
+        ]
+        for index, code in enumerate(domains):
+            if (link.pk, code) in seen:
+                continue
+            columns.append(
+                GradebookColumn(
+                    domain_code=code,
+                    label=link.title if index == 0 else "",
+                    activity_title=link.title,
+                    own_column=index == 0,
+                    planned=True,
+                )
+            )
+    return columns
 
 
 def gradebook_columns(*, context: Context) -> list[GradebookColumn]:
     """The grade columns Atelier uses in this course, domain by domain, to tell the
-    trainer which Moodle category each goes in (shared/moodle.md, Deep Linking)."""
-    items = (
-        LineItem.objects.filter(resource_link__context=context)
-        .select_related("resource_link")
-        .order_by("domain_code", "resource_link__title", "pk")
+    trainer which Moodle category each goes in (shared/moodle.md, Deep Linking): those on
+    the platform already, and those the placed activities will need."""
+    items = list(
+        LineItem.objects.filter(resource_link__context=context).select_related("resource_link")
     )
-    return [
+    columns = [
         GradebookColumn(
             domain_code=item.domain_code,
             label=item.resource_link.title if not item.created_by_tool else item.label,
@@ -132,6 +159,9 @@ def gradebook_columns(*, context: Context) -> list[GradebookColumn]:
         )
         for item in items
     ]
+    seen = {(item.resource_link_id, item.domain_code) for item in items}
+    columns += _planned_columns(context, seen)
+    return sorted(columns, key=lambda c: (c.domain_code, c.activity_title, not c.own_column))
 
 
 @dataclass(frozen=True)
