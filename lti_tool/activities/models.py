@@ -79,15 +79,21 @@ class Placement(BaseModel):
         BEST = "best", _("la meilleure tentative")
         LAST = "last", _("la dernière tentative terminée")
 
-    resource_link = models.OneToOneField(ResourceLink, on_delete=models.CASCADE, related_name="placement")
-    activity_version = models.ForeignKey(ActivityVersion, on_delete=models.PROTECT, related_name="placements")
+    resource_link = models.OneToOneField(
+        ResourceLink, on_delete=models.CASCADE, related_name="placement"
+    )
+    activity_version = models.ForeignKey(
+        ActivityVersion, on_delete=models.PROTECT, related_name="placements"
+    )
     # 0 = unlimited attempts; replay for practice is always possible (domain.md §4.3).
     attempts_allowed = models.PositiveIntegerField(default=0)
     counting = models.CharField(max_length=5, choices=Counting.choices, default=Counting.FIRST)
     due_at = models.DateTimeField(null=True, blank=True)
     # Secondary domains a trainer switched off for this placement (domain.md §5.2).
     disabled_domains = models.JSONField(default=list, blank=True)
-    bound_by = models.ForeignKey(LtiUser, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    bound_by = models.ForeignKey(
+        LtiUser, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     def __str__(self) -> str:
         return f"{self.resource_link} → {self.activity_version}"
@@ -100,7 +106,9 @@ class Attempt(BaseModel):
 
     placement = models.ForeignKey(Placement, on_delete=models.CASCADE, related_name="attempts")
     lti_user = models.ForeignKey(LtiUser, on_delete=models.CASCADE, related_name="attempts")
-    activity_version = models.ForeignKey(ActivityVersion, on_delete=models.PROTECT, related_name="attempts")
+    activity_version = models.ForeignKey(
+        ActivityVersion, on_delete=models.PROTECT, related_name="attempts"
+    )
     number = models.PositiveIntegerField()
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.IN_PROGRESS)
     step = models.PositiveIntegerField(default=1)
@@ -117,7 +125,9 @@ class Attempt(BaseModel):
     class Meta:
         ordering = ["placement", "lti_user", "number"]
         constraints = [
-            models.UniqueConstraint(fields=["placement", "lti_user", "number"], name="attempt_number_unique")
+            models.UniqueConstraint(
+                fields=["placement", "lti_user", "number"], name="attempt_number_unique"
+            )
         ]
 
     def __str__(self) -> str:

@@ -23,8 +23,16 @@ from lti_tool.grading.services import (
     passback_resend,
     result_moderate,
 )
+from lti_tool.grading.tasks import passback_send
 from lti_tool.lti.models import LtiUser, ResourceLink
-from tests.grading.worker import WorkerProcess, real_services_missing, wait_until
+from tests.grading.worker import (
+    RABBITMQ_BROKER,
+    REDIS_BROKER,
+    WorkerProcess,
+    port_open,
+    real_services_missing,
+    wait_until,
+)
 from tests.lti.flow import login_and_authorize, post_launch
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -268,3 +276,37 @@ def test_messages_lost_by_the_broker_are_sent_again_by_the_sweep(
         wait_until(swept_and_sent, timeout=120, what=lambda: f"recovery\n{replacement.log()}")
     finally:
         replacement.stop()
+
+
+@pytest.mark.parametrize(
+    ("broker", "port"),
+    [
+        pytest.param(REDIS_BROKER, 6379, id="redis"),
+        pytest.param(RABBITMQ_BROKER, 5672, id="rabbitmq"),
+    ],
+)
+def test_the_worker_delivers_through_either_broker(
+    demo: Any, tmp_path: Path, broker: str, port: int
+) -> None:
+    """Production runs on Redis or RabbitMQ: the same task crosses both."""
+    reason = real_services_missing() or (
+        "" if port_open("127.0.0.1", port) else f"{broker} unreachable"
+    )
+    if reason:
+        pytest.skip(reason)
+    queue = f"atelier-test-{uuid.uuid4().hex[:8]}"
+    previous = celery_app.conf.task_default_queue
+    celery_app.conf.task_default_queue = f"{queue}-unused"  # the services' own enqueue
+    worker = WorkerProcess(queue=queue, log_dir=tmp_path, broker_url=broker).start()
+    try:
+        _grade_two_domains(demo)
+        with celery_app.connection_for_write(url=broker) as connection:
+            for passback in Passback.objects.all():
+                passback_send.apply_async((passback.pk,), queue=queue, connection=connection)
+        _all_sent(worker)
+    finally:
+        worker.stop()
+        celery_app.conf.task_default_queue = previous
+        with celery_app.connection_for_write() as connection:
+            # The services' own messages went to a queue nobody reads: drop it.
+            connection.default_channel.queue_delete(f"{queue}-unused")

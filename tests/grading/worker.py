@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -19,6 +20,18 @@ from django.conf import settings
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+REDIS_BROKER = "redis://127.0.0.1:6379/9"
+RABBITMQ_BROKER = "amqp://guest:guest@127.0.0.1:5672//"
+
+
+def port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
 
 
 def real_services_missing() -> str:
@@ -33,8 +46,9 @@ def real_services_missing() -> str:
 
 
 class WorkerProcess:
-    def __init__(self, *, queue: str, log_dir: Path) -> None:
+    def __init__(self, *, queue: str, log_dir: Path, broker_url: str | None = None) -> None:
         self.queue = queue
+        self.broker_url = broker_url
         self.log_path = log_dir / f"worker-{uuid.uuid4().hex[:6]}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -53,6 +67,8 @@ class WorkerProcess:
             LTI_KEYS_DIR=str(settings.LTI_KEYS_DIR),
             DB_CONN_MAX_AGE="0",
         )
+        if self.broker_url:
+            env["CELERY_BROKER_URL"] = self.broker_url
         return env
 
     def start(self) -> WorkerProcess:
