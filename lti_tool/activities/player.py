@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -124,13 +124,19 @@ def _attempt_move(*, attempt: Attempt, step: int, choice_id: str | None) -> Move
     now = timezone.now()
     decision = None
     if choice_id is not None:
-        decision = Decision.objects.create(
-            attempt=attempt,
-            step=attempt.step,
-            node_id=node.id,
-            choice_id=choice_id,
-            seconds_spent=_seconds_since(attempt, now),
-        )
+        try:
+            # Where the row lock is a no-op (SQLite), two simultaneous posts of one step
+            # meet at the unique (attempt, step) constraint instead: the second is a repeat.
+            with transaction.atomic():
+                decision = Decision.objects.create(
+                    attempt=attempt,
+                    step=attempt.step,
+                    node_id=node.id,
+                    choice_id=choice_id,
+                    seconds_spent=_seconds_since(attempt, now),
+                )
+        except IntegrityError:
+            return _repeated(Attempt.objects.get(pk=attempt.pk), step)
     attempt.step += 1
     attempt.current_node = transition.play.node_id
     attempt.state = dict(transition.play.state)

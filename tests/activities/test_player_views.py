@@ -5,6 +5,7 @@ person can act on."""
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -183,6 +184,16 @@ def test_a_resubmitted_form_shows_the_recorded_answer_without_recording_it_again
     assert "déjà enregistrée" in text
     assert "Accueillir la remarque" in text  # the answer recorded first
     assert Decision.objects.count() == 1
+
+
+def test_two_simultaneous_posts_of_one_step_record_one_decision(bound: Any) -> None:
+    lea = launch(bound, "student")
+    page = _follow(lea, _submit(lea, _start(lea)))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = list(pool.map(lambda choice: _submit(lea, page, choice=choice), ["a", "b"]))
+    assert [a.status_code for a in answers] == [303, 303]
+    assert Decision.objects.count() == 1
+    assert Attempt.objects.get().step == 3
 
 
 def test_a_choice_not_offered_here_is_a_400_page_with_a_message(bound: Any) -> None:
