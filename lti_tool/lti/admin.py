@@ -18,10 +18,12 @@ from django.utils.translation import gettext_lazy as _
 from lti_tool.lti.models import (
     Context,
     Deployment,
+    Group,
     LtiUser,
     Membership,
     Registration,
     ResourceLink,
+    RosterSync,
     ToolKey,
 )
 from lti_tool.lti.registration_services import deployment_set_active
@@ -147,4 +149,22 @@ class MembershipAdmin(ReadOnlyAdmin):
 class ResourceLinkAdmin(ReadOnlyAdmin):
     list_display = ("title", "resource_link_id", "context", "ags_lineitem_url")
     search_fields = ("title", "resource_link_id")
+    list_select_related = ("context",)
+
+
+@admin.register(RosterSync)
+class RosterSyncAdmin(ReadOnlyAdmin):
+    """When each course's roster was last read through NRPS (lti/roster.py)."""
+
+    list_display = ("context", "synced_at", "members_count", "pages", "failed_at", "last_error")
+    list_select_related = ("context",)
+
+
+@admin.register(Group)
+class GroupAdmin(ReadOnlyAdmin):
+    """Role-play groups: from the platform or made by trainers in Atelier."""
+
+    list_display = ("name", "context", "source", "external_id")
+    list_filter = ("source",)
+    search_fields = ("name", "external_id")
     list_select_related = ("context",)

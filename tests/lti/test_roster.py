@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.urls import reverse
 
 from lti_tool.core.exceptions import ValidationFailed
 from lti_tool.demo.models import DemoEnrolment
@@ -192,3 +193,20 @@ def test_a_trainer_groups_enrolled_students_for_a_role_play(demo: Any, course: C
     stranger = launch(demo, "emma.roux", link=other_course(demo)).lti_user
     with pytest.raises(ValidationFailed, match="pas inscrites"):
         group_create(context=course, name="Trio B", members=[lea, stranger])
+
+
+def test_staff_see_roster_reads_and_groups_in_the_admin(
+    demo: Any, course: Context, admin_client: Any
+) -> None:
+    roster_sync(context=course)
+    roster_store(
+        context=course,
+        registration=demo.registration,
+        roster=Roster(
+            members=[Member(user_id="g1", roles=(Role.LEARNER,), group_ids=("trio-a",))], pages=1
+        ),
+    )
+    rosters = admin_client.get(reverse("admin:lti_rostersync_changelist"))
+    groups = admin_client.get(reverse("admin:lti_group_changelist"))
+    assert rosters.status_code == 200 and str(course) in rosters.content.decode()
+    assert groups.status_code == 200 and "trio-a" in groups.content.decode()
