@@ -43,7 +43,7 @@ Environment (defaults shown; the database must exist:
 ``psql -h 127.0.0.1 -U postgres -c 'create database atelier_bench'``)::
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/atelier_bench
-    REDIS_URL=redis://127.0.0.1:6379/9      # cache and broker
+    REDIS_URL=redis://127.0.0.1:6379/14      # cache and broker
     CELERY_QUEUE=atelier-bench-<random>     # always a fresh queue per run
 
 Examples::
@@ -69,6 +69,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -97,7 +98,7 @@ def bench_env(args: argparse.Namespace) -> dict[str, str]:
         "DATABASE_URL": os.environ.get(
             "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/atelier_bench"
         ),
-        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/9"),
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14"),
         "CELERY_QUEUE": f"atelier-bench-{uuid.uuid4().hex[:8]}",
         "DB_CONN_MAX_AGE": os.environ.get("DB_CONN_MAX_AGE", "600"),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
@@ -697,6 +698,8 @@ class Integrity:
     grades_missing: int = 0
     grades_wrong: int = 0
     grades_extra: int = 0
+    grades_resent: int = 0
+    counters_lost: bool = False
     line_item_problems: list[str] = field(default_factory=list)
     accepted_minus_expected: int = 0
 
@@ -708,8 +711,9 @@ class Integrity:
             or self.grades_missing
             or self.grades_wrong
             or self.grades_extra
+            or self.grades_resent
             or self.line_item_problems
-            or self.accepted_minus_expected
+            or (self.accepted_minus_expected and not self.counters_lost)
         )
 
 
@@ -734,6 +738,7 @@ def integrity_check(
             "result__domain_code",
             "result__assessment__resource_link_id",
             "result__assessment__lti_user__sub",
+            "score_timestamp",
         )
     )
     report.lost = sum(1 for row in rows if row[0] != Passback.Status.SENT)
@@ -742,22 +747,28 @@ def integrity_check(
         (item.resource_link_id, item.domain_code): _item_id(item.url)
         for item in LineItem.objects.filter(resource_link__in=bench.links)
     }
-    expected_grades: dict[tuple[int, int], Decimal] = {}
-    for _status, score, domain, link_id, sub in rows:
+    expected_grades: dict[tuple[int, int], tuple[Decimal, datetime | None]] = {}
+    for _status, score, domain, link_id, sub, timestamp in rows:
         item = stored.get((link_id, domain))
         if item is None:
             report.grades_missing += 1
             continue
-        expected_grades[(item, int(sub))] = score
+        expected_grades[(item, int(sub))] = (score, timestamp)
     grades = {
-        (g.line_item_id, g.user_id): g.grade
+        (g.line_item_id, g.user_id): (g.grade, g.timestamp)
         for g in DemoGrade.objects.filter(line_item_id__in={k[0] for k in expected_grades})
     }
-    for key, score in expected_grades.items():
+    for key, (score, timestamp) in expected_grades.items():
         if key not in grades:
             report.grades_missing += 1
-        elif grades[key] is None or grades[key] != score:
+            continue
+        grade, stored_timestamp = grades[key]
+        if grade is None or grade != score:
             report.grades_wrong += 1
+        # Every send carries a new, strictly later timestamp (score clock): a second
+        # accepted POST of the same score would have left a later one on the platform.
+        if timestamp is None or datetime.fromisoformat(stored_timestamp) != timestamp:
+            report.grades_resent += 1
     student_ids = {u.pk for u in bench.students}
     report.grades_extra = sum(
         1 for key in grades if key[1] in student_ids and key not in expected_grades
@@ -1062,6 +1073,12 @@ def report(
             f"({cores} cores, no other load)",
         )
     line("load average (1 min) start → end", f"{state.load[0]:.1f} → {state.load[1]:.1f}")
+    if integrity.counters_lost:
+        print(
+            "  WARNING: the Redis database was flushed during the run (by another process): "
+            "the platform's counters (AGS calls, faults, refusals, accepted POSTs) are "
+            "partial and the broker lost its queued messages (the sweep re-enqueues them)."
+        )
     if faults:
         for entry in faults.log:
             line("fault plan", entry)
@@ -1069,7 +1086,17 @@ def report(
     line("lost (not sent)", f"{integrity.lost} (failed {integrity.failed})")
     line("grades missing / wrong", f"{integrity.grades_missing} / {integrity.grades_wrong}")
     line("grades for no result (extra)", str(integrity.grades_extra))
-    line("accepted POSTs − results", str(integrity.accepted_minus_expected))
+    line(
+        "grades stamped by a later send",
+        f"{integrity.grades_resent} (platform timestamp ≠ the row's score_timestamp)",
+    )
+    line(
+        "accepted POSTs − results",
+        "unknown: the platform's counters were wiped during the run (Redis db flushed by "
+        "someone else?)"
+        if integrity.counters_lost
+        else str(integrity.accepted_minus_expected),
+    )
     line(
         "line items",
         "one per (link, domain), primary on the activity's own column"
@@ -1199,9 +1226,14 @@ def main() -> int:
         group = "web" if child.name == "web" else "workers"
         roots.setdefault(group, []).append(child.process.pid)
 
+    from django.core.cache import cache
     from django.db import connection
 
     database = str(connection.settings_dict["NAME"])
+    # The platform's counters live in the cache (Redis): if someone flushes that database
+    # during the run, this key goes too and the counter-based figures are flagged.
+    sentinel = f"bench:passback:{queue}"
+    cache.set(sentinel, 1, timeout=None)
     since = timezone.now()
     before = demo_counters(bench)
     deadline = time.monotonic() + args.timeout
@@ -1262,6 +1294,8 @@ def main() -> int:
         accepted_delta=after["scores_accepted"] - before["scores_accepted"],
         expected=expected,
     )
+    integrity.counters_lost = cache.get(sentinel) is None
+    cache.delete(sentinel)
     report(
         args=args,
         bench=bench,
