@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from config.env import BASE_DIR, PRODUCTION, embedded_secret_key, env, require
 
-SECRET_KEY = require("SECRET_KEY") if PRODUCTION else env.str("SECRET_KEY", default="") or (
-    embedded_secret_key()
+SECRET_KEY = (
+    require("SECRET_KEY")
+    if PRODUCTION
+    else env.str("SECRET_KEY", default="") or (embedded_secret_key())
 )
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 

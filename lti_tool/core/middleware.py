@@ -14,9 +14,7 @@ logger = logging.getLogger(__name__)
 
 
 def render_application_error(request: HttpRequest, error: ApplicationError) -> HttpResponse:
-    logger.info(
-        "refused %s %s: %s (%s)", request.method, request.path, error.code, error.message
-    )
+    logger.info("refused %s %s: %s (%s)", request.method, request.path, error.code, error.message)
     if "application/json" in request.headers.get("Accept", ""):
         return JsonResponse(
             {"message": error.message, "extra": error.extra}, status=error.status_code

@@ -155,7 +155,9 @@ def tool_jwks() -> dict[str, list[dict[str, Any]]]:
     keys = ToolKey.objects.filter(status__in=[ToolKey.Status.ACTIVE, ToolKey.Status.GRACE])
     public_members = ("kty", "e", "n", "kid", "alg", "use")
     return {
-        "keys": [{m: key.public_jwk[m] for m in public_members} for key in keys.order_by("-created_at")]
+        "keys": [
+            {m: key.public_jwk[m] for m in public_members} for key in keys.order_by("-created_at")
+        ]
     }
 
 

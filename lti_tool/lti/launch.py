@@ -62,7 +62,9 @@ def _find_registration(iss: str, client_id: str) -> Registration:
         rows = rows.filter(client_id=client_id)
     candidates = list(rows[:2])
     if not candidates:
-        raise LaunchRefused("platform_unknown", status_code=403, iss=iss, client_id=client_id or "—")
+        raise LaunchRefused(
+            "platform_unknown", status_code=403, iss=iss, client_id=client_id or "—"
+        )
     if len(candidates) > 1:
         raise LaunchRefused("platform_ambiguous", iss=iss)
     registration = candidates[0]
@@ -71,9 +73,7 @@ def _find_registration(iss: str, client_id: str) -> Registration:
     return registration
 
 
-def oidc_login_redirect_url(
-    *, params: dict[str, str], redirect_uri: str, our_host: str
-) -> str:
+def oidc_login_redirect_url(*, params: dict[str, str], redirect_uri: str, our_host: str) -> str:
     """Check the login request and return the platform's auth URL to send the browser to."""
     for name in ("iss", "login_hint", "target_link_uri"):
         if not params.get(name):
@@ -140,8 +140,15 @@ class HardenedMessageLaunch(DjangoMessageLaunch):
         return self
 
     def result(self) -> ValidatedLaunch:
-        assert self._row is not None and self._deployment_row is not None
+        if self._row is None or self._deployment_row is None:
+            raise RuntimeError("result() called before a successful validate()")
         return ValidatedLaunch(self._row, self._deployment_row, dict(self._jwt["body"]))
+
+    def _bound_registration(self) -> Registration:
+        """The registration the login state named (set by ``_validate_state``)."""
+        if self._row is None:
+            raise LaunchRefused("state_unknown")
+        return self._row
 
     def _validate_state(self) -> None:
         state = self._get_request_param("state")
@@ -172,7 +179,7 @@ class HardenedMessageLaunch(DjangoMessageLaunch):
             raise LaunchRefused("kid_missing")
 
     def _validate_issuer_and_audience(self) -> None:
-        assert self._row is not None
+        self._row = self._bound_registration()
         body = self._jwt["body"]
         client_id = self._row.client_id
         if body.get("iss") != self._row.issuer:
@@ -188,7 +195,7 @@ class HardenedMessageLaunch(DjangoMessageLaunch):
             raise LaunchRefused("azp_mismatch", azp=str(azp))
 
     def _validate_signature_and_times(self) -> None:
-        assert self._row is not None
+        self._row = self._bound_registration()
         key = platform_public_key(key_set_url=self._row.key_set_url, kid=self._jwt["header"]["kid"])
         try:
             jwt.decode(
@@ -214,11 +221,15 @@ class HardenedMessageLaunch(DjangoMessageLaunch):
             raise LaunchRefused("signature_invalid", status_code=401) from error
         iat = self._jwt["body"].get("iat")
         # PyJWT only checks that iat is a number; a token issued in the future is refused.
-        if isinstance(iat, int | float) and iat > timezone.now().timestamp() + settings.LTI_CLOCK_LEEWAY_SECONDS:
+        if (
+            isinstance(iat, int | float)
+            and iat > timezone.now().timestamp() + settings.LTI_CLOCK_LEEWAY_SECONDS
+        ):
             raise LaunchRefused("token_not_yet_valid", status_code=401)
 
     def _validate_nonce(self) -> None:
-        assert self._login is not None
+        if self._login is None:
+            raise LaunchRefused("state_unknown")
         nonce = self._jwt["body"].get("nonce")
         if not nonce:
             raise LaunchRefused("nonce_missing")
@@ -251,7 +262,7 @@ class HardenedMessageLaunch(DjangoMessageLaunch):
             raise LaunchRefused("message_invalid", detail=str(error)) from error
 
     def _validate_deployment(self) -> None:
-        assert self._row is not None
+        self._row = self._bound_registration()
         deployment_id = self._jwt["body"].get(Claim.DEPLOYMENT_ID)
         if not deployment_id or not isinstance(deployment_id, str):
             raise LaunchRefused("deployment_missing")
@@ -261,7 +272,10 @@ class HardenedMessageLaunch(DjangoMessageLaunch):
         if not deployment.active:
             logger.warning("launch from pending deployment %s of %s", deployment_id, self._row)
             raise LaunchRefused(
-                "deployment_pending", status_code=403, deployment_id=deployment_id, name=self._row.name
+                "deployment_pending",
+                status_code=403,
+                deployment_id=deployment_id,
+                name=self._row.name,
             )
         self._deployment_row = deployment
 

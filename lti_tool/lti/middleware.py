@@ -35,12 +35,12 @@ class LaunchMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         launch_id = launch_id_of(request)
         data = launch_load(launch_id) if launch_id else None
-        launch = LtiLaunch.from_store(launch_id, data) if data else ABSENT_LAUNCH
-        request.lti_launch = launch  # type: ignore[attr-defined]
-        if not launch.present:
+        if data is None:
+            request.lti_launch = ABSENT_LAUNCH  # type: ignore[attr-defined]
             return self.get_response(request)
+        launch = LtiLaunch.from_store(launch_id, data)
+        request.lti_launch = launch  # type: ignore[attr-defined]
         with translation.override(launch.language):
             request.LANGUAGE_CODE = launch.language  # type: ignore[attr-defined]
             response = self.get_response(request)
-        assert isinstance(launch, LtiLaunch)
         return allow_framing_by(response, [launch.platform_origin])

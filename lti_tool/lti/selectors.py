@@ -9,7 +9,9 @@ from lti_tool.lti.models import Context, LtiUser, Membership, ResourceLink
 
 
 def context_get(*, context_pk: int) -> Context:
-    context = Context.objects.select_related("deployment__registration").filter(pk=context_pk).first()
+    context = (
+        Context.objects.select_related("deployment__registration").filter(pk=context_pk).first()
+    )
     if context is None:
         raise NotFound("Ce cours n'est pas connu d'Atelier.")
     return context

@@ -26,7 +26,9 @@ def _text(value: Any, limit: int = 255) -> str:
 
 def lti_user_upsert(*, registration: Registration, claims: dict[str, Any]) -> LtiUser:
     sub = str(claims["sub"])
-    lti_user = LtiUser.objects.select_related("user").filter(registration=registration, sub=sub).first()
+    lti_user = (
+        LtiUser.objects.select_related("user").filter(registration=registration, sub=sub).first()
+    )
     if lti_user is None:
         user = get_user_model().objects.create_user(
             username=f"lti-{registration.pk}-{sub}"[:150], password=None

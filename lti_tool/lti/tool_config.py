@@ -57,7 +57,9 @@ class DatabaseToolConf(ToolConfAbstract[Any]):
     def find_deployment_by_params(
         self, iss: str, deployment_id: str, client_id: str, *args: Any, **kwargs: Any
     ) -> PyltiDeployment | None:
-        rows = Deployment.objects.filter(registration__issuer=iss, registration__client_id=client_id)
+        rows = Deployment.objects.filter(
+            registration__issuer=iss, registration__client_id=client_id
+        )
         return self._deployment(rows, deployment_id)
 
     @staticmethod

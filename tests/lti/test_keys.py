@@ -85,8 +85,9 @@ def test_a_key_retires_when_its_grace_period_ends(keys_dir: Path) -> None:
 
 def test_the_signing_key_verifies_against_the_published_jwks() -> None:
     signing = tool_signing_key()
-    token = jwt.encode({"iss": "atelier"}, signing.private_key_pem, algorithm="RS256",
-                       headers={"kid": signing.kid})
+    token = jwt.encode(
+        {"iss": "atelier"}, signing.private_key_pem, algorithm="RS256", headers={"kid": signing.kid}
+    )
     (jwk,) = tool_jwks()["keys"]
     assert jwt.decode(token, jwt.PyJWK(jwk).key, algorithms=["RS256"])["iss"] == "atelier"
 

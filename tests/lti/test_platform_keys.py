@@ -29,7 +29,7 @@ class KeySetServer:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 owner.hits += 1
                 body = json.dumps({"keys": owner.keys}).encode()
                 self.send_response(owner.status)

@@ -131,8 +131,6 @@ def faults(request: HttpRequest) -> HttpResponse:
     return _page(request, platform)
 
 
-
-
 @require_GET
 def stats(request: HttpRequest) -> JsonResponse:
     return JsonResponse(demo_faults.demo_stats(_platform(request)))

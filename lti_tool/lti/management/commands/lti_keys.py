@@ -19,7 +19,9 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         sub.add_parser("create", help="Crée la première clé active.")
         sub.add_parser("list", help="Liste les clés et leur statut.")
-        rotate = sub.add_parser("rotate", help="Active une nouvelle clé ; l'ancienne reste publiée.")
+        rotate = sub.add_parser(
+            "rotate", help="Active une nouvelle clé ; l'ancienne reste publiée."
+        )
         rotate.add_argument(
             "--grace-hours",
             type=float,
@@ -49,4 +51,6 @@ class Command(BaseCommand):
     def _list(self) -> None:
         for key in ToolKey.objects.order_by("-created_at"):
             until = f" until {key.grace_until.isoformat()}" if key.grace_until else ""
-            self.stdout.write(f"{key.kid}\t{key.status}{until}\tcreated {key.created_at.isoformat()}")
+            self.stdout.write(
+                f"{key.kid}\t{key.status}{until}\tcreated {key.created_at.isoformat()}"
+            )
