@@ -231,7 +231,10 @@ def _attempt_assess(attempt: Attempt) -> Assessment | None:
         framework_code=version.framework_code,
         framework_version=version.framework_version,
         criteria=criteria,
-        review_requested=bool(scenario.review),
+        # An ethics flag sends the whole attempt to the trainer (issue 5: "sends the attempt
+        # to the trainer's moderation queue"): nothing of it reaches the gradebook before a
+        # trainer has looked, even the domains the flag did not cap (domain.md §4.2).
+        review_requested=bool(scenario.review) or any(e.ethics_flag for e in evidence),
     )
     # Graded as not counting; attempt_counting_refresh then decides which attempt feeds
     # the gradebook and schedules its passback (so nothing is sent twice).
