@@ -247,3 +247,32 @@ def test_counting_best_compares_domain_by_domain_and_keeps_the_better_attempt(
     assert Passback.objects.filter(result__assessment=best.assessment).count() == 2
     play(placement, student.lti_user, ("b", "b"))  # worse again: the best stays
     assert _counting(student) == [2]
+
+
+def test_an_ethics_flag_holds_back_every_domain_of_the_attempt(student: Launched) -> None:
+    """Issue 5: a flagged choice sends the attempt to moderation; even the domains the flag
+    did not cap wait for the trainer, and nothing reaches the gradebook."""
+    from lti_tool.activities.models import ActivityVersion
+    from lti_tool.activities.scenarios.engine import (
+        scenario_flagged,
+        scenario_from_json,
+        scenario_outcomes,
+        scenario_paths,
+    )
+
+    version = ActivityVersion.objects.filter(activity__slug="premier-groupe-parents").latest(
+        "version"
+    )
+    scenario = scenario_from_json(version.content)
+    flagged = next(
+        path
+        for path in scenario_paths(scenario)
+        if scenario_flagged(scenario, path.decisions)
+        and len(scenario_outcomes(scenario, path.decisions)) >= 2
+    )
+    placement = placement_bind(resource_link=student.resource_link, activity_version=version)
+    attempt = play(placement, student.lti_user, tuple(choice for _, choice in flagged.decisions))
+    results = results_of(attempt)
+    assert len(results) >= 2
+    assert {r.status for r in results.values()} == {ResultStatus.TO_REVIEW}
+    assert not Passback.objects.exists()
