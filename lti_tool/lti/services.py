@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from lti_tool.lti.constants import LEARNER_ROLES, TRAINER_ROLES, Claim, MessageType
@@ -101,10 +101,22 @@ def resource_link_upsert(*, context: Context, claims: dict[str, Any]) -> Resourc
     return resource_link
 
 
-@transaction.atomic
 def launch_record(*, launch: ValidatedLaunch) -> LtiLaunch:
     """Upsert user, course, membership and link from a validated launch, and open an
-    opaque launch id for the pages that follow (design.md §6)."""
+    opaque launch id for the pages that follow (design.md §6).
+
+    Two first launches of the same person or course at the same moment (a double click,
+    two tabs) both find nothing and both insert: the loser's transaction hits a unique
+    constraint. Its rows now exist, so one more pass updates them instead of failing.
+    """
+    try:
+        return _launch_record(launch=launch)
+    except IntegrityError:
+        return _launch_record(launch=launch)
+
+
+@transaction.atomic
+def _launch_record(*, launch: ValidatedLaunch) -> LtiLaunch:
     claims = launch.claims
     lti_user = lti_user_upsert(registration=launch.registration, claims=claims)
     roles = _roles(claims)
