@@ -259,7 +259,10 @@ def test_an_ethics_flag_holds_back_every_domain_of_the_attempt(student: Launched
         scenario_outcomes,
         scenario_paths,
     )
+    from lti_tool.activities.services import activities_load
 
+    # Transactional tests flush what the migrations published: publish the shipped files.
+    activities_load()
     version = ActivityVersion.objects.filter(activity__slug="premier-groupe-parents").latest(
         "version"
     )
