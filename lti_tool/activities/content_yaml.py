@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,6 +106,13 @@ def type_name(value: Any) -> str:
     if isinstance(value, dict):
         return "un dictionnaire (clé: valeur)"
     return f"une valeur de type {type(value).__name__}"
+
+
+def local_text(value: Any, language: str, default: str) -> str:
+    """A localisable text in ``language``, else in the default language, else any."""
+    if isinstance(value, Mapping):
+        return str(value.get(language) or value.get(default) or next(iter(value.values()), ""))
+    return "" if value is None else str(value)
 
 
 def words(keys: Iterable[str]) -> str:

@@ -4,7 +4,10 @@ A published version is immutable (attempts keep the version they ran; domain.md 
 publishing content identical to the latest version returns that version; new content for an
 existing slug becomes version N + 1 and leaves the older versions untouched.
 
-Criteria are checked against the framework the scenario names, read through
+Two kinds are published from files: scenarios (``atelier-scenario/1``) and co-animation
+role-play briefs (``atelier-roleplay/1``); a file's ``format:`` says which.
+
+Criteria are checked against the framework the content names, read through
 ``lti_tool.grading.frameworks.selectors``. The data migration passes its historical
 ``apps``; the framework is then read with plain queries on those models (same rules).
 """
@@ -13,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,14 +25,16 @@ from django.apps import apps as global_apps
 from django.db import transaction
 from django.utils import timezone
 
-from lti_tool.activities.scenarios.content import (
+from lti_tool.activities.content_yaml import (
     ContentInvalid,
     ContentProblem,
     FrameworkCodes,
     FrameworkLookup,
-    scenario_parse,
-    scenario_validate,
+    yaml_format,
 )
+from lti_tool.activities.roleplays import content as roleplay_content
+from lti_tool.activities.roleplays.content import roleplay_from_json
+from lti_tool.activities.scenarios.content import scenario_parse, scenario_validate
 from lti_tool.activities.scenarios.engine import scenario_from_json
 from lti_tool.core.exceptions import Conflict, NotFound, ValidationFailed
 from lti_tool.grading.frameworks.selectors import (
@@ -40,12 +45,58 @@ from lti_tool.grading.frameworks.selectors import (
 from lti_tool.grading.rules import ActivityKind
 
 SCENARIO_DATA_DIR = Path(__file__).resolve().parent / "scenarios" / "data"
+ROLEPLAY_DATA_DIR = Path(__file__).resolve().parent / "roleplays" / "data"
 UPLOAD_MAX_BYTES = 512 * 1024
 
 
 def scenario_files(*, directory: Path = SCENARIO_DATA_DIR) -> list[Path]:
     """The scenario files shipped with Atelier, in name order."""
     return sorted(path for path in directory.glob("*.yaml") if path.is_file())
+
+
+def roleplay_files(*, directory: Path = ROLEPLAY_DATA_DIR) -> list[Path]:
+    """The role-play briefs shipped with Atelier, in name order."""
+    return sorted(path for path in directory.glob("*.yaml") if path.is_file())
+
+
+def shipped_files() -> list[Path]:
+    """Every content file shipped with Atelier: scenarios, then role-play briefs."""
+    return [*scenario_files(), *roleplay_files()]
+
+
+@dataclass(frozen=True)
+class _ContentKind:
+    parse: Callable[..., dict[str, Any]]
+    validate: Callable[..., dict[str, Any]]
+    read: Callable[[dict[str, Any]], Any]  # validated content → what a version records
+
+
+_KINDS = {
+    ActivityKind.SCENARIO: _ContentKind(scenario_parse, scenario_validate, scenario_from_json),
+    ActivityKind.ROLEPLAY: _ContentKind(
+        roleplay_content.roleplay_parse, roleplay_content.roleplay_validate, roleplay_from_json
+    ),
+}
+
+
+def content_kind(text: str) -> ActivityKind:
+    """The kind a YAML file declares by its ``format:``. Anything that is not a role-play
+    brief is read as a scenario, whose validator reports a missing or unknown format."""
+    if yaml_format(text) == roleplay_content.FORMAT:
+        return ActivityKind.ROLEPLAY
+    return ActivityKind.SCENARIO
+
+
+def content_parse(
+    text: str, *, source_name: str, apps: Any = None
+) -> tuple[ActivityKind, dict[str, Any]]:
+    """The kind and validated content of a scenario or role-play file (line-precise
+    ``ContentInvalid``), checked against the loaded frameworks."""
+    kind = content_kind(text)
+    content = _KINDS[kind].parse(
+        text, source_name=source_name, framework_lookup=framework_lookup(apps)
+    )
+    return kind, content
 
 
 def content_checksum(content: dict[str, Any]) -> str:
@@ -100,17 +151,19 @@ class Publication:
 def _publish(
     *, kind: ActivityKind, content: dict[str, Any], source_name: str, apps: Any
 ) -> Publication:
-    if kind != ActivityKind.SCENARIO:
+    if kind not in _KINDS:
         raise ValidationFailed(
-            f"La publication par fichier ne concerne que les scénarios (type « {kind} » refusé)."
+            "La publication par fichier ne concerne que les scénarios et les jeux de rôle "
+            f"(type « {kind} » refusé)."
         )
-    content = scenario_validate(
+    content = _KINDS[kind].validate(
         content, source_name=source_name, framework_lookup=framework_lookup(apps)
     )
     registry = apps or global_apps
     activity_model = registry.get_model("activities", "Activity")
     version_model = registry.get_model("activities", "ActivityVersion")
-    scenario = scenario_from_json(content)
+    # Named "scenario" for history; a role-play brief reads the same fields.
+    scenario = _KINDS[kind].read(content)
     checksum = content_checksum(content)
     activity, _ = activity_model.objects.get_or_create(
         slug=scenario.slug, defaults={"kind": kind.value, "title": scenario.title}
@@ -156,6 +209,18 @@ def activity_version_publish(
 
 
 @transaction.atomic
+def content_publish_text(*, text: str, source_name: str, apps: Any = None) -> Publication:
+    """Parse a scenario or role-play file (kind from its ``format:``) and publish it."""
+    kind, content = content_parse(text, source_name=source_name, apps=apps)
+    return _publish(kind=kind, content=content, source_name=source_name, apps=apps)
+
+
+def content_check_text(*, text: str, source_name: str) -> tuple[ActivityKind, dict[str, Any]]:
+    """Validate a scenario or role-play file against the loaded frameworks, unpublished."""
+    return content_parse(text, source_name=source_name)
+
+
+@transaction.atomic
 def scenario_publish_text(*, text: str, source_name: str, apps: Any = None) -> Publication:
     """Parse a scenario file (line-precise ``ContentInvalid``) and publish it."""
     content = scenario_parse(text, source_name=source_name, framework_lookup=framework_lookup(apps))
@@ -185,21 +250,19 @@ def scenario_upload_text(*, data: bytes, filename: str) -> str:
 
 @transaction.atomic
 def activities_load(*, paths: Iterable[Path] | None = None, apps: Any = None) -> list[Any]:
-    """Publish scenario files (default: the shipped ones). All files are checked first and
-    every problem of every file is reported together; nothing is published if one fails."""
-    contents: list[tuple[str, dict[str, Any]]] = []
+    """Publish scenario and role-play files (default: the shipped scenarios, what
+    migration 0002 publishes; ``shipped_files()`` adds the role-play briefs). All files are
+    checked first and every problem of every file is reported together; nothing is
+    published if one fails."""
+    contents: list[tuple[str, ActivityKind, dict[str, Any]]] = []
     problems: list[ContentProblem] = []
     bad: list[str] = []
     for path in paths if paths is not None else scenario_files():
         name = Path(path).name
         try:
             text = Path(path).read_text(encoding="utf-8")
-            contents.append(
-                (
-                    name,
-                    scenario_parse(text, source_name=name, framework_lookup=framework_lookup(apps)),
-                )
-            )
+            kind, content = content_parse(text, source_name=name, apps=apps)
+            contents.append((name, kind, content))
         except (OSError, UnicodeDecodeError) as error:
             bad.append(name)
             problems.append(ContentProblem(None, name, f"fichier illisible ({error})."))
@@ -212,6 +275,6 @@ def activities_load(*, paths: Iterable[Path] | None = None, apps: Any = None) ->
     if problems:
         raise ContentInvalid(problems, source_name=", ".join(bad))
     return [
-        _publish(kind=ActivityKind.SCENARIO, content=content, source_name=name, apps=apps).version
-        for name, content in contents
+        _publish(kind=kind, content=content, source_name=name, apps=apps).version
+        for name, kind, content in contents
     ]

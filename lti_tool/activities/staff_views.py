@@ -1,4 +1,4 @@
-"""Staff screen: publish a scenario file and list the published activities and versions.
+"""Staff screen: publish a scenario or role-play file (kind read from its ``format:``) and list the published activities and versions.
 
 Staff only (Django staff session, normal CSRF): not reachable through an LTI launch. An
 invalid file gets the validator's report, one line-precise message per problem, with a 400.
@@ -14,23 +14,27 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
+from lti_tool.activities.content_yaml import ContentInvalid
 from lti_tool.activities.models import Activity, ActivityVersion
-from lti_tool.activities.scenarios.content import ContentInvalid
+from lti_tool.activities.roleplays.content import RolePlay, roleplay_from_json
 from lti_tool.activities.scenarios.engine import Scenario, scenario_from_json
 from lti_tool.activities.services import (
     UPLOAD_MAX_BYTES,
     Publication,
-    scenario_check_text,
-    scenario_publish_text,
+    content_check_text,
+    content_publish_text,
     scenario_upload_text,
 )
 from lti_tool.core.exceptions import ApplicationError
+from lti_tool.grading.rules import ActivityKind
 
 
 class ScenarioUploadForm(forms.Form):
     file = forms.FileField(
-        label=_("Fichier de scénario (YAML)"),
-        help_text=_("Format atelier-scenario/1, encodé en UTF-8, 512 Ko au plus."),
+        label=_("Fichier de scénario ou de jeu de rôle (YAML)"),
+        help_text=_(
+            "Format atelier-scenario/1 ou atelier-roleplay/1, encodé en UTF-8, 512 Ko au plus."
+        ),
     )
 
 
@@ -52,6 +56,7 @@ def activity_index(request: HttpRequest) -> HttpResponse:
     refusal = ""
     publication: Publication | None = None
     checked: Scenario | None = None
+    checked_roleplay: RolePlay | None = None
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -60,9 +65,13 @@ def activity_index(request: HttpRequest) -> HttpResponse:
             try:
                 text = scenario_upload_text(data=upload.read(UPLOAD_MAX_BYTES + 1), filename=name)
                 if request.POST.get("action") == "check":
-                    checked = scenario_from_json(scenario_check_text(text=text, source_name=name))
+                    kind, content = content_check_text(text=text, source_name=name)
+                    if kind == ActivityKind.ROLEPLAY:
+                        checked_roleplay = roleplay_from_json(content)
+                    else:
+                        checked = scenario_from_json(content)
                 else:
-                    publication = scenario_publish_text(text=text, source_name=name)
+                    publication = content_publish_text(text=text, source_name=name)
                     form = ScenarioUploadForm()
             except ContentInvalid as error:
                 problems = error
@@ -81,6 +90,7 @@ def activity_index(request: HttpRequest) -> HttpResponse:
             "refusal": refusal,
             "publication": publication,
             "checked": checked,
+            "checked_roleplay": checked_roleplay,
             "activities": _activities(),
         },
         status=status,

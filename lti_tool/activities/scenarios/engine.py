@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from lti_tool.activities.content_yaml import local_text as _text
 from lti_tool.grading import rules
 from lti_tool.grading.rules import Criterion, Evidence
 
@@ -150,12 +151,6 @@ class Transition:
 
 
 # --- reading content ------------------------------------------------------------------------
-
-
-def _text(value: Any, language: str, default: str) -> str:
-    if isinstance(value, Mapping):
-        return str(value.get(language) or value.get(default) or next(iter(value.values()), ""))
-    return "" if value is None else str(value)
 
 
 def _branches(value: Any) -> tuple[Branch, ...]:

@@ -1,4 +1,5 @@
-"""manage.py activities_load [--path FILE ...]: publish scenario files, idempotently."""
+"""manage.py activities_load [--path FILE ...]: publish scenario and role-play files,
+idempotently."""
 
 from __future__ import annotations
 
@@ -7,14 +8,15 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from lti_tool.activities.scenarios.content import ContentInvalid
-from lti_tool.activities.services import activities_load, scenario_files
+from lti_tool.activities.content_yaml import ContentInvalid
+from lti_tool.activities.services import activities_load, shipped_files
 
 
 class Command(BaseCommand):
     help = (
-        "Publie les scénarios (par défaut tous les fichiers YAML de "
-        "lti_tool/activities/scenarios/data/). Idempotent : un fichier inchangé ne crée pas "
+        "Publie les scénarios et les fiches de jeu de rôle (par défaut tous les fichiers YAML "
+        "de lti_tool/activities/scenarios/data/ et roleplays/data/ ; le type se lit dans la "
+        "clé format). Idempotent : un fichier inchangé ne crée pas "
         "de nouvelle version ; un fichier modifié devient la version suivante."
     )
 
@@ -25,11 +27,14 @@ class Command(BaseCommand):
             type=Path,
             dest="paths",
             metavar="FICHIER",
-            help="Fichier YAML de scénario à publier (répétable). Par défaut : les scénarios livrés.",
+            help=(
+                "Fichier YAML de scénario ou de jeu de rôle à publier (répétable). "
+                "Par défaut : les fichiers livrés."
+            ),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        paths = options["paths"] or scenario_files()
+        paths = options["paths"] or shipped_files()
         try:
             versions = activities_load(paths=paths)
         except ContentInvalid as error:
