@@ -7,7 +7,7 @@ pending row that the periodic sweep picks up, never a lost grade.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
@@ -23,6 +23,7 @@ from lti_tool.grading.models import (
     Passback,
     ResultChange,
 )
+from lti_tool.grading.rubric import DEFAULT_ALPHA, DEFAULT_BETA, Rubric, RubricGrade, rubric_grade
 from lti_tool.grading.rules import (
     ActivityKind,
     Criterion,
@@ -342,3 +343,74 @@ def passbacks_resend_failed(*, context: Context, actor: LtiUser) -> list[Passbac
         seen.add(passback.result_id)
         resent.append(passback_resend(passback=passback, actor=actor))
     return resent
+
+
+def _rubric_matches(*, rubric: Rubric, assessment: Assessment) -> None:
+    """The rubric must be the one the assessment was created with: grades keep the rubric
+    version they used (domain.md §4.5)."""
+    declared = {c.code: c for c in _criteria_of(assessment)}
+    given = {item.code: item.criterion for item in rubric.criteria}
+    if set(given) != set(declared):
+        raise ValidationFailed(
+            "Cette grille ne correspond pas aux critères de l'activité évaluée "
+            f"(attendus : {', '.join(sorted(declared))})."
+        )
+    for code, criterion in given.items():
+        own = declared[code]
+        if (criterion.domain, criterion.weight) != (own.domain, own.weight):
+            raise ValidationFailed(
+                f"Le critère {code} n'a plus le même domaine ou le même poids que lors de "
+                "la création de l'évaluation."
+            )
+
+
+@transaction.atomic
+def assessment_grade_rubric(
+    *,
+    assessment: Assessment,
+    rubric: Rubric,
+    levels: Mapping[str, int | None],
+    auto_scores: Mapping[str, Decimal] | None = None,
+    peer_levels: Mapping[str, Sequence[int]] | None = None,
+    alpha: Decimal = DEFAULT_ALPHA,
+    beta: Decimal = DEFAULT_BETA,
+    comments: Mapping[str, str] | None = None,
+    assessor: LtiUser,
+    domain_titles: dict[str, str] | None = None,
+) -> tuple[RubricGrade, list[DomainResult]]:
+    """A trainer grades a written submission (DSL canvas, DPA case) on its rubric.
+
+    The grade replaces the trainer's previous rubric grade of this assessment (the grading
+    screen saves as the trainer goes): earlier evidence of the rubric's criteria is kept but
+    superseded, then the new evidence goes through ``assessment_grade`` so statuses, history
+    and passback behave exactly as for any other evidence (a final result changes only
+    through moderation). Returns the per-criterion grades (reading, peer suggestion) with
+    the stored domain results.
+    """
+    assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    context = assessment.resource_link.context
+    if not assessor.memberships.filter(context=context, is_trainer=True).exists():
+        raise PermissionDenied("Seul·e un·e formateur·rice de ce cours peut évaluer ce travail.")
+    _rubric_matches(rubric=rubric, assessment=assessment)
+    try:
+        grade = rubric_grade(
+            rubric,
+            levels=levels,
+            auto_scores=auto_scores,
+            peer_levels=peer_levels,
+            alpha=alpha,
+            beta=beta,
+            comments=comments,
+        )
+    except RuleError as error:
+        raise ValidationFailed(str(error)) from error
+    assessment.scores.filter(
+        criterion_code__in=[item.code for item in rubric.criteria], superseded=False
+    ).update(superseded=True)
+    results = assessment_grade(
+        assessment=assessment,
+        evidence=grade.evidence,
+        domain_titles=domain_titles,
+        assessor=assessor,
+    )
+    return grade, results
