@@ -79,6 +79,7 @@ BASE = textwrap.dedent(
         competences: [DC2.A2]
         weight: 2
         scope: individual
+        evidence: [observers, trainer]
         label: "Régulation"
         levels: {0: "Absent", 1: "Insuffisant", 2: "En voie", 3: "Acquis", 4: "Maîtrisé"}
       - code: CA-BIN
@@ -86,6 +87,7 @@ BASE = textwrap.dedent(
         competences: [DC4.4]
         weight: 3
         scope: shared
+        evidence: [observers, partner, trainer]
         label: "Binôme"
         levels:
           0: "Contredit"
@@ -179,6 +181,15 @@ def test_a_scope_other_than_shared_or_individual_is_refused() -> None:
     assert has(problems_of(text), line_of(text, "scope: team"), "portée « team » inconnue")
 
 
+def test_evidence_must_include_the_trainer_and_a_focus_only_cites_observed_criteria() -> None:
+    text = BASE.replace("evidence: [observers, partner, trainer]", "evidence: [partner, voisins]")
+    found = problems_of(text)
+    evidence = line_of(text, "evidence: [partner, voisins]")
+    assert has(found, evidence, "evidence doit comprendre trainer")
+    assert has(found, evidence, "source « voisins » inconnue")
+    assert has(found, line_of(text, "criteria: [CA-BIN, CA-REG]"), "CA-BIN n'est pas observable")
+
+
 def test_a_declared_language_without_its_translation_is_refused() -> None:
     text = BASE.replace("languages: [fr]", "languages: [fr, en]").replace(
         'title: "Essai de jeu de rôle"', 'title: {fr: "Essai de jeu de rôle"}'
@@ -246,7 +257,10 @@ def test_each_shipped_brief_validates_and_follows_the_authoring_guidance(path: P
     assert [c["code"] for c in content["criteria"]] == CA_CODES
     scopes = {c["code"]: c["scope"] for c in content["criteria"]}
     assert {code for code, scope in scopes.items() if scope == "shared"} == {"CA-PREP", "CA-EVAL"}
-    assert roleplay_from_json(content).domains() == ["DC2", "DC4", "DC3", "DC1"]
+    brief = roleplay_from_json(content)
+    assert brief.domains() == ["DC2", "DC4", "DC3", "DC1"]
+    trainer_only = {c.criterion.code for c in brief.criteria if c.evidence == ("trainer",)}
+    assert trainer_only == {"CA-PREP", "CA-TRANS", "CA-TECH", "CA-REFL"}
 
 
 def test_three_shipped_briefs_cover_the_three_example_settings() -> None:

@@ -41,6 +41,9 @@ from lti_tool.grading.rules import RUBRIC_LEVEL_MAX, Criterion
 FORMAT = "atelier-roleplay/1"
 SUBJECT = "La fiche de jeu de rôle"
 SCOPES = ("shared", "individual")
+# Who gives input on a criterion (domain.md §6.2 "source of evidence"); the trainer always
+# grades (§0.7), the others are inputs the trainer sees.
+EVIDENCE = ("trainer", "observers", "partner", "self")
 LEVELS = tuple(str(level) for level in range(RUBRIC_LEVEL_MAX + 1))
 CRITERION_PREFIX = "CA-"
 MANDATES_MIN, MANDATES_MAX = 1, 2
@@ -60,17 +63,20 @@ CARD_KEYS = ("id", "name", "persona", "hidden")
 FOCUS_KEYS = ("id", "label", "criteria")
 INCIDENT_REQUIRED = ("id", "twist", "to", "when", "expected")
 INCIDENT_OPTIONAL = ("criteria",)
-CRITERION_REQUIRED = ("code", "domain", "competences", "weight", "scope", "label", "levels")
+CRITERION_REQUIRED = ("code", "domain", "competences", "weight", "scope", "evidence", "label",
+                      "levels")  # fmt: skip
 
 
 class _Checker(ContentChecker):
     def __init__(self, lines: dict[Path, int], framework_lookup: FrameworkLookup | None) -> None:
         super().__init__(lines, framework_lookup)
         self.criteria: dict[str, Path] = {}
+        self.observed: set[str] = set()  # criteria with "observers" in their evidence
         self.duration: int | None = None
         # id → path of its "id", shared by mandates and role cards: both are incident targets.
         self.targets: dict[str, Path] = {}
         self.references: list[tuple[Path, str]] = []  # (path, criterion code) to resolve
+        self.observations: list[tuple[Path, str]] = []  # cited by an observer focus
 
     def check(self, data: Any) -> None:
         doc = self.mapping(
@@ -119,6 +125,13 @@ class _Checker(ContentChecker):
                     path,
                     f"le critère {code} n'est pas déclaré dans criteria "
                     f"(critères : {words(self.criteria) or 'aucun'}).",
+                )
+        for path, code in self.observations:
+            if code in self.criteria and code not in self.observed:
+                self.problem(
+                    path,
+                    f"le critère {code} n'est pas observable en séance (son evidence ne "
+                    "comprend pas observers) : un focus d'observation ne peut pas le citer.",
                 )
 
     # pieces
@@ -195,9 +208,13 @@ class _Checker(ContentChecker):
             if "label" in focus:
                 self.local(focus["label"], (*here, "label"), "l'intitulé du focus")
             if "criteria" in focus:
-                self.criterion_list(focus["criteria"], (*here, "criteria"), required=True)
+                self.criterion_list(
+                    focus["criteria"], (*here, "criteria"), required=True, observed=True
+                )
 
-    def criterion_list(self, value: Any, path: Path, *, required: bool) -> None:
+    def criterion_list(
+        self, value: Any, path: Path, *, required: bool, observed: bool = False
+    ) -> None:
         if not isinstance(value, list) or (required and not value):
             self.problem(
                 path,
@@ -208,6 +225,8 @@ class _Checker(ContentChecker):
         for position, code in enumerate(value):
             if self.text(code, (*path, position), "un code de critère"):
                 self.references.append(((*path, position), code))
+                if observed:
+                    self.observations.append(((*path, position), code))
 
     def check_incidents(self, value: Any) -> None:
         path: Path = ("incidents",)
@@ -283,8 +302,32 @@ class _Checker(ContentChecker):
                     f"portée « {criterion['scope']} » inconnue : shared (une note pour toute "
                     "l'équipe) ou individual (une note par étudiant·e).",
                 )
+            if "evidence" in criterion:
+                self.check_evidence(criterion["evidence"], (*here, "evidence"), code)
             if "levels" in criterion:
                 self.check_levels(criterion["levels"], (*here, "levels"), code)
+
+    def check_evidence(self, value: Any, path: Path, code: str | None) -> None:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.problem(
+                path,
+                f"evidence doit être une liste parmi {words(EVIDENCE)}, pas {type_name(value)}.",
+            )
+            return
+        for position, source in enumerate(value):
+            if source not in EVIDENCE:
+                self.problem(
+                    (*path, position),
+                    f"source « {source} » inconnue (sources possibles : {words(EVIDENCE)}).",
+                )
+        if "trainer" not in value:
+            self.problem(
+                path,
+                "evidence doit comprendre trainer : le ou la formateur·rice note chaque critère "
+                "(les autres sources sont des avis qu'il ou elle consulte).",
+            )
+        if "observers" in value and code is not None:
+            self.observed.add(code)
 
     def check_levels(self, value: Any, path: Path, code: str | None) -> None:
         name = code or "ce critère"
@@ -339,6 +382,7 @@ def roleplay_validate(
 class RolePlayCriterion:
     criterion: Criterion
     scope: str
+    evidence: tuple[str, ...]
     levels: tuple[str, ...]  # descriptors of levels 0..4
 
 
@@ -395,6 +439,7 @@ def roleplay_from_json(content: dict[str, Any], *, language: str = "fr") -> Role
                     label=t(item["label"]),
                 ),
                 scope=item["scope"],
+                evidence=tuple(item["evidence"]),
                 levels=tuple(t(item["levels"][level]) for level in LEVELS),
             )
             for item in content["criteria"]
