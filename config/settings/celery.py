@@ -68,3 +68,5 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 # Passback retry policy (design.md §5.3). Tests shorten these to keep fault tests fast.
 PASSBACK_BACKOFF_FIRST_SECONDS = env.float("PASSBACK_BACKOFF_FIRST_SECONDS", default=15.0)
 PASSBACK_LEASE_SECONDS = env.float("PASSBACK_LEASE_SECONDS", default=120.0)
+# A pending row this far past due is presumed lost (broker restart) and published again.
+PASSBACK_STUCK_AFTER_SECONDS = env.float("PASSBACK_STUCK_AFTER_SECONDS", default=600.0)

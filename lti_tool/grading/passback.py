@@ -38,7 +38,6 @@ BACKOFF_CAP_SECONDS = 3600
 # Transient failures are retried for two days before a trainer is asked to act; a
 # platform outage of an hour, or a night, loses nothing (issue: "at least 24 h").
 GIVE_UP_AFTER = timedelta(hours=48)
-STUCK_PENDING_GRACE = timedelta(seconds=60)
 
 
 def backoff_seconds(tries: int, *, rng: random.Random | None = None) -> float:
@@ -223,7 +222,12 @@ def passbacks_stuck_requeue() -> int:
     """Re-enqueue rows whose message was lost or whose worker died (design.md §5.4)."""
     current = timezone.now()
     stuck = Passback.objects.filter(
-        Q(status=Passback.Status.PENDING, next_try_at__lte=current - STUCK_PENDING_GRACE)
+        # A pending row is only presumed lost once it is well past due: during a backlog,
+        # rows wait in the queue for minutes, and re-publishing them would double the work.
+        Q(
+            status=Passback.Status.PENDING,
+            next_try_at__lte=current - timedelta(seconds=settings.PASSBACK_STUCK_AFTER_SECONDS),
+        )
         | Q(status=Passback.Status.PENDING, next_try_at__isnull=True)
         | Q(status=Passback.Status.SENDING, next_try_at__lte=current)
     ).values_list("pk", flat=True)[:1000]

@@ -234,8 +234,9 @@ def test_a_permanent_refusal_fails_with_a_reason_and_a_resend_delivers_it(
 
 
 def test_a_worker_killed_mid_send_loses_nothing_and_writes_no_duplicate(
-    demo: Any, worker: WorkerProcess, tmp_path: Path
+    demo: Any, worker: WorkerProcess, tmp_path: Path, settings: Any
 ) -> None:
+    settings.PASSBACK_STUCK_AFTER_SECONDS = 1
     demo_fault_set(platform=demo.platform, kind="ags_hang", count=1, seconds=6)
     _grade_two_domains(demo)
     wait_until(
@@ -259,8 +260,9 @@ def test_a_worker_killed_mid_send_loses_nothing_and_writes_no_duplicate(
 
 
 def test_messages_lost_by_the_broker_are_sent_again_by_the_sweep(
-    demo: Any, worker: WorkerProcess, tmp_path: Path
+    demo: Any, worker: WorkerProcess, tmp_path: Path, settings: Any
 ) -> None:
+    settings.PASSBACK_STUCK_AFTER_SECONDS = 1
     worker.stop()
     _grade_two_domains(demo)
     # A broker restart that keeps nothing on disk drops every queued message.

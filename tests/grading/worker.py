@@ -63,6 +63,7 @@ class WorkerProcess:
             CELERY_QUEUE=self.queue,
             PASSBACK_BACKOFF_FIRST_SECONDS="0.3",
             PASSBACK_LEASE_SECONDS="3",
+            PASSBACK_STUCK_AFTER_SECONDS="1",
             LTI_HTTP_TIMEOUT_SECONDS="2",
             LTI_KEYS_DIR=str(settings.LTI_KEYS_DIR),
             DB_CONN_MAX_AGE="0",
