@@ -12,8 +12,9 @@ from lti_tool.demo import services as demo_services
 from lti_tool.demo.models import DemoPlatform, DemoResourceLink, DemoTool, DemoUser
 from lti_tool.lti.models import Deployment, Registration
 
-# The built-in platform's fixtures (demo_platform, demo_tool, client_assertion, demo_token).
-pytest_plugins = ["tests.demo_fixtures"]
+# The built-in platform's fixtures (demo_platform, demo_tool, client_assertion, demo_token)
+# and the browser page of the browser tests (Debian's chromium).
+pytest_plugins = ["tests.demo_fixtures", "tests.e2e.chromium"]
 
 DEMO_USERS = {"trainer": "claire.martin", "student": "lea.bernard", "english": "chloe.lambert"}
 

@@ -5,13 +5,12 @@ test-artifacts/ (git-ignored)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.activities.player_fixtures import EXPECTED, placed, play
-from tests.e2e.chromium import ARTIFACTS, CHROMIUM, MISSING, chromium_page
+from tests.e2e.chromium import ARTIFACTS
 from tests.grading.factories import launch
 from tests.grading.frameworks_fixtures import decesf  # noqa: F401 (fixture)
 
@@ -21,19 +20,8 @@ pytestmark = [
     pytest.mark.usefixtures("decesf"),
 ]
 
-if not CHROMIUM.exists():
-    pytest.skip(MISSING, allow_module_level=True)
 
 sync_api = pytest.importorskip("playwright.sync_api")
-
-
-@pytest.fixture
-def page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    # Playwright's sync API runs an event loop in this thread; the test's ORM calls happen
-    # outside any coroutine.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with chromium_page(sync_api) as page:
-        yield page
 
 
 def test_a_trainer_sees_the_roster_and_a_result_on_the_course_dashboard(

@@ -16,7 +16,9 @@ from lti_tool.activities.models import ActivityVersion, Placement
 from lti_tool.demo.models import DemoResourceLink
 from lti_tool.grading.models import DomainResult
 from tests.activities.catalogue_fixtures import QUARTIER, REUNION, catalogue_published
-from tests.e2e.test_demo_browser import ARTIFACTS, page, sync_api  # noqa: F401 (fixture)
+from tests.e2e.chromium import ARTIFACTS
+
+sync_api = pytest.importorskip("playwright.sync_api")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -24,12 +26,12 @@ TRAINER = "claire.martin"
 STUDENT = "lea.bernard"
 
 
-def snap(page: Any, name: str) -> None:  # noqa: F811 (the fixture is named page too)
+def snap(page: Any, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"deep-linking-{name}.png"), full_page=True)
 
 
 def test_a_trainer_places_two_activities_and_a_student_launches_each(
-    page: Any,  # noqa: F811
+    page: Any,
     demo: Any,
 ) -> None:
     expect = sync_api.expect

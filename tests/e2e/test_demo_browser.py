@@ -8,61 +8,23 @@ Screenshots of each step go to test-artifacts/ (git-ignored).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from lti_tool.demo.services import demo_platform_setup
+from tests.e2e.chromium import ARTIFACTS
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-# The flags this machine's chromium needs headless as root, and no background traffic
-# (there is no network but loopback). Playwright adds --headless and its own fresh
-# profile directory.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-component-update",
-    "--disable-sync",
-]
 COURSE_TITLE = "DECESF — Travail social collectif"
 TRAINER = ("claire.martin", "Claire Martin")
 STUDENT = ("lea.bernard", "Léa Bernard")
 FIRST_ACTIVITY = "Situation 1 — Diagnostic partagé d'un quartier"
 TIMEOUT_MS = 15_000
 
-if not CHROMIUM.exists():
-    pytest.skip(
-        "Debian's chromium is not installed at /usr/bin/chromium "
-        "(scripts/test.sh installs it as root: apt-get install chromium)",
-        allow_module_level=True,
-    )
 
 sync_api = pytest.importorskip("playwright.sync_api")
-
-
-@pytest.fixture
-def page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM reads
-    # happen outside any coroutine, so Django's async guard does not apply to them.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
-        context.set_default_timeout(TIMEOUT_MS)
-        try:
-            yield context.new_page()
-        finally:
-            context.close()
-            browser.close()
 
 
 def snap(page: Any, name: str) -> None:

@@ -37,6 +37,7 @@ from lti_tool.activities.services import activities_load
 from lti_tool.demo.models import DemoGrade, DemoLineItem
 from lti_tool.grading.models import DomainResult, Passback
 from lti_tool.grading.rules import ResultStatus
+from tests.e2e.chromium import ARTIFACTS
 from tests.grading.frameworks_fixtures import decesf  # noqa: F401 (fixture)
 from tests.grading.worker import WorkerProcess, real_services_missing, wait_until
 
@@ -46,18 +47,6 @@ pytestmark = [
     pytest.mark.usefixtures("decesf"),
 ]
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-# The launch options of tests/e2e/test_demo_browser.py (Playwright adds --headless).
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SLUG = "premier-groupe-parents"
 GOOD_PATH = {
     "d-ouverture": "a",
@@ -69,31 +58,8 @@ GOOD_PATH = {
 FLAGGED_PATH = {**GOOD_PATH, "d-lefevre": "b"}
 EXPECTED = {"DC2": Decimal("17.27"), "DC3": Decimal("20.00"), "DC4": Decimal("20.00")}
 
-if not CHROMIUM.exists():
-    pytest.skip(
-        "Debian's chromium is not installed at /usr/bin/chromium "
-        "(scripts/test.sh installs it as root: apt-get install chromium)",
-        allow_module_level=True,
-    )
 
 sync_api = pytest.importorskip("playwright.sync_api")
-
-
-@pytest.fixture
-def page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    # Playwright's sync API runs an event loop in this thread; the test's ORM reads happen
-    # outside any coroutine (same reasoning as tests/e2e/test_demo_browser.py).
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
-        context.set_default_timeout(15_000)
-        try:
-            yield context.new_page()
-        finally:
-            context.close()
-            browser.close()
 
 
 @pytest.fixture
