@@ -13,8 +13,8 @@ from lti_tool.demo.models import DemoPlatform, DemoResourceLink, DemoTool, DemoU
 from lti_tool.lti.models import Deployment, Registration
 
 # The built-in platform's fixtures (demo_platform, demo_tool, client_assertion, demo_token)
-# and the browser page of the browser tests (Debian's chromium).
-pytest_plugins = ["tests.demo_fixtures", "tests.e2e.chromium"]
+# the browser page of the browser tests (Debian's chromium) and a real Celery worker.
+pytest_plugins = ["tests.demo_fixtures", "tests.e2e.chromium", "tests.grading.worker"]
 
 DEMO_USERS = {"trainer": "claire.martin", "student": "lea.bernard", "english": "chloe.lambert"}
 

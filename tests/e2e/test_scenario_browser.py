@@ -23,15 +23,11 @@ Screenshots go to test-artifacts/ (git-ignored).
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from config.celery import app as celery_app
 from lti_tool.activities.models import Attempt, Decision
 from lti_tool.activities.services import activities_load
 from lti_tool.demo.models import DemoGrade, DemoLineItem
@@ -39,7 +35,7 @@ from lti_tool.grading.models import DomainResult, Passback
 from lti_tool.grading.rules import ResultStatus
 from tests.e2e.chromium import ARTIFACTS
 from tests.grading.frameworks_fixtures import decesf  # noqa: F401 (fixture)
-from tests.grading.worker import WorkerProcess, real_services_missing, wait_until
+from tests.grading.worker import WorkerProcess, wait_until
 
 pytestmark = [
     pytest.mark.browser,
@@ -71,20 +67,6 @@ def bound(demo: Any) -> Any:
     link.custom = {"activity": SLUG}
     link.save()
     return demo
-
-
-@pytest.fixture
-def worker(demo: Any, tmp_path: Path) -> Iterator[WorkerProcess]:
-    reason = real_services_missing()
-    if reason:
-        pytest.skip(reason)
-    queue = f"atelier-test-{uuid.uuid4().hex[:8]}"
-    previous = celery_app.conf.task_default_queue
-    celery_app.conf.task_default_queue = queue
-    process = WorkerProcess(queue=queue, log_dir=tmp_path).start()
-    yield process
-    process.stop()
-    celery_app.conf.task_default_queue = previous
 
 
 def snap(page: Any, name: str) -> None:

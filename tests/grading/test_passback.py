@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -76,20 +75,6 @@ def _platform_grade(demo: Any, tag: str | None) -> DemoGrade | None:
         else (items.filter(tag=tag).first())
     )
     return DemoGrade.objects.filter(line_item=item).first() if item else None
-
-
-@pytest.fixture
-def worker(demo: Any, tmp_path: Path) -> Iterator[WorkerProcess]:
-    reason = real_services_missing()
-    if reason:
-        pytest.skip(reason)
-    queue = f"atelier-test-{uuid.uuid4().hex[:8]}"
-    previous = celery_app.conf.task_default_queue
-    celery_app.conf.task_default_queue = queue
-    process = WorkerProcess(queue=queue, log_dir=tmp_path).start()
-    yield process
-    process.stop()
-    celery_app.conf.task_default_queue = previous
 
 
 # --- without a worker: what finalising writes ------------------------------------------

@@ -13,11 +13,15 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import pytest
 from django.conf import settings
 from django.db import connection
+
+from config.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -140,3 +144,19 @@ def wait_until(
             return
         time.sleep(0.2)
     raise AssertionError(f"timed out waiting for {what() if callable(what) else what}")
+
+
+@pytest.fixture
+def worker(demo: Any, tmp_path: Path) -> Iterator[WorkerProcess]:
+    """A worker on a queue of this test's own, with the test process publishing to it;
+    skipped with the reason when PostgreSQL or a real broker is missing."""
+    reason = real_services_missing()
+    if reason:
+        pytest.skip(reason)
+    queue = f"atelier-test-{uuid.uuid4().hex[:8]}"
+    previous = celery_app.conf.task_default_queue
+    celery_app.conf.task_default_queue = queue
+    process = WorkerProcess(queue=queue, log_dir=tmp_path).start()
+    yield process
+    process.stop()
+    celery_app.conf.task_default_queue = previous

@@ -4,37 +4,19 @@ task and a trainer's first visit to the dashboard both end with the whole course
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from django.urls import reverse
 
-from config.celery import app as celery_app
 from lti_tool.lti import tasks
 from lti_tool.lti.models import Context, Membership, RosterSync
 from tests.grading.factories import launch, text_of
-from tests.grading.worker import WorkerProcess, real_services_missing, wait_until
+from tests.grading.worker import WorkerProcess, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ENROLLED = 7  # the demo course: two trainers, five students
-
-
-@pytest.fixture
-def worker(demo: Any, tmp_path: Path) -> Iterator[WorkerProcess]:
-    reason = real_services_missing()
-    if reason:
-        pytest.skip(reason)
-    queue = f"atelier-test-{uuid.uuid4().hex[:8]}"
-    previous = celery_app.conf.task_default_queue
-    celery_app.conf.task_default_queue = queue
-    process = WorkerProcess(queue=queue, log_dir=tmp_path).start()
-    yield process
-    process.stop()
-    celery_app.conf.task_default_queue = previous
 
 
 def _roster_read(context: Context) -> bool:
