@@ -15,40 +15,23 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from lti_tool.activities.dashboard import course_dashboard, course_matrix, matrix_csv_rows
-from lti_tool.core.exceptions import PermissionDenied
 from lti_tool.lti.ags.errors import AgsError
 from lti_tool.lti.csrf import launch_csrf_protect
-from lti_tool.lti.decorators import lti_launch_required
-from lti_tool.lti.launch_context import LtiLaunch
+from lti_tool.lti.decorators import lti_launch_required, trainer_course_get
 from lti_tool.lti.middleware import LAUNCH_PARAM
-from lti_tool.lti.models import Context
 from lti_tool.lti.roster import roster_sync, roster_sync_request
-from lti_tool.lti.selectors import context_get
 
 # Excel reads a CSV as UTF-8 only when it starts with a byte order mark.
 UTF8_BOM = "\ufeff"
 
 
-def _trainer_course(request: HttpRequest, context_pk: int) -> tuple[LtiLaunch, Context]:
-    launch = request.lti_launch  # type: ignore[attr-defined]
-    if not launch.is_trainer or launch.context_id != context_pk:
-        raise PermissionDenied(
-            _(
-                "Ce tableau de bord est réservé aux formateur·rices de ce cours : relancez "
-                "Atelier depuis le cours concerné."
-            )
-        )
-    return launch, context_get(context_pk=context_pk)
-
-
 @lti_launch_required
 @require_http_methods(["GET", "HEAD"])
 def course_dashboard_page(request: HttpRequest, context_pk: int) -> HttpResponse:
-    launch, context = _trainer_course(request, context_pk)
+    launch, context = trainer_course_get(request, context_pk)
     # A roster never read (or stale) is read by a worker; the page says so.
     requested = roster_sync_request(context=context)
     return render(
@@ -67,7 +50,7 @@ def course_dashboard_page(request: HttpRequest, context_pk: int) -> HttpResponse
 @lti_launch_required
 @require_http_methods(["GET", "HEAD"])
 def course_dashboard_csv(request: HttpRequest, context_pk: int) -> HttpResponse:
-    _launch, context = _trainer_course(request, context_pk)
+    _launch, context = trainer_course_get(request, context_pk)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     name = slugify(context.label or context.title or context.context_id) or "cours"
     stamp = timezone.localdate().isoformat()
@@ -83,7 +66,7 @@ def course_dashboard_csv(request: HttpRequest, context_pk: int) -> HttpResponse:
 @launch_csrf_protect
 @require_POST
 def course_roster_refresh(request: HttpRequest, context_pk: int) -> HttpResponse:
-    launch, context = _trainer_course(request, context_pk)
+    launch, context = trainer_course_get(request, context_pk)
     try:
         outcome = "recente" if roster_sync(context=context).cached else "ok"
     except AgsError:

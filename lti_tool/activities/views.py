@@ -25,12 +25,10 @@ from lti_tool.activities.models import Attempt, Placement
 from lti_tool.activities.placements import CUSTOM_PARAMETER, placement_bind_from_custom
 from lti_tool.core.exceptions import ApplicationError, PermissionDenied, ValidationFailed
 from lti_tool.lti.csrf import launch_csrf_protect
-from lti_tool.lti.decorators import lti_launch_required
+from lti_tool.lti.decorators import lti_launch_required, trainer_course_get
 from lti_tool.lti.launch_context import LtiLaunch
 from lti_tool.lti.middleware import LAUNCH_PARAM
-from lti_tool.lti.models import Context
 from lti_tool.lti.selectors import (
-    context_get,
     context_memberships,
     context_resource_links,
     lti_user_get,
@@ -51,17 +49,6 @@ def _redirect(launch: LtiLaunch, name: str, *args: int, **query: str) -> HttpRes
 # --- trainer ---------------------------------------------------------------------------
 
 
-def _trainer_course(request: HttpRequest, context_pk: int) -> tuple[LtiLaunch, Context]:
-    launch = request.lti_launch  # type: ignore[attr-defined]
-    if not launch.is_trainer or launch.context_id != context_pk:
-        raise PermissionDenied(
-            _(
-                "Cette page est réservée aux formateur·rices de ce cours : relancez Atelier depuis le cours concerné."
-            )
-        )
-    return launch, context_get(context_pk=context_pk)
-
-
 def _launched_link_binding(launch: LtiLaunch) -> tuple[Placement | None, str]:
     """Bind the link the trainer launched from its custom parameter; a bad reference is
     shown on the course page (the trainer can fix it in Moodle), not as an error page."""
@@ -77,7 +64,7 @@ def _launched_link_binding(launch: LtiLaunch) -> tuple[Placement | None, str]:
 
 @lti_launch_required
 def course_home(request: HttpRequest, context_pk: int) -> HttpResponse:
-    launch, context = _trainer_course(request, context_pk)
+    launch, context = trainer_course_get(request, context_pk)
     launched_placement, binding_error = _launched_link_binding(launch)
     return render(
         request,
@@ -105,7 +92,7 @@ def course_home(request: HttpRequest, context_pk: int) -> HttpResponse:
 @lti_launch_required
 @require_GET
 def scenario_overview(request: HttpRequest, context_pk: int, resource_link_pk: int) -> HttpResponse:
-    launch, context = _trainer_course(request, context_pk)
+    launch, context = trainer_course_get(request, context_pk)
     placement = trainer_selectors.trainer_placement_get(
         context=context, resource_link_pk=resource_link_pk
     )
@@ -122,7 +109,7 @@ def scenario_overview(request: HttpRequest, context_pk: int, resource_link_pk: i
 def scenario_student(
     request: HttpRequest, context_pk: int, resource_link_pk: int, student_pk: int
 ) -> HttpResponse:
-    launch, context = _trainer_course(request, context_pk)
+    launch, context = trainer_course_get(request, context_pk)
     placement = trainer_selectors.trainer_placement_get(
         context=context, resource_link_pk=resource_link_pk
     )

@@ -22,22 +22,10 @@ from lti_tool.grading import selectors, services
 from lti_tool.grading.forms import ModerationForm
 from lti_tool.grading.models import Passback
 from lti_tool.lti.csrf import launch_csrf_protect
-from lti_tool.lti.decorators import lti_launch_required
+from lti_tool.lti.decorators import lti_launch_required, trainer_course_get
 from lti_tool.lti.launch_context import LtiLaunch
 from lti_tool.lti.middleware import LAUNCH_PARAM
-from lti_tool.lti.models import Context
-from lti_tool.lti.selectors import context_get, lti_user_get, resource_link_get
-
-
-def _trainer_course(request: HttpRequest, context_pk: int) -> tuple[LtiLaunch, Context]:
-    launch = request.lti_launch  # type: ignore[attr-defined]
-    if not launch.is_trainer or launch.context_id != context_pk:
-        raise PermissionDenied(
-            _(
-                "Cette page est réservée aux formateur·rices de ce cours : relancez Atelier depuis le cours concerné."
-            )
-        )
-    return launch, context_get(context_pk=context_pk)
+from lti_tool.lti.selectors import lti_user_get, resource_link_get
 
 
 def _redirect(name: str, launch: LtiLaunch, *args: int, **query: str | int) -> HttpResponseRedirect:
@@ -54,7 +42,7 @@ def _redirect(name: str, launch: LtiLaunch, *args: int, **query: str | int) -> H
 @lti_launch_required
 @require_http_methods(["GET", "HEAD"])
 def moderation_queue(request: HttpRequest, context_pk: int) -> HttpResponse:
-    launch, context = _trainer_course(request, context_pk)
+    launch, context = trainer_course_get(request, context_pk)
     queue = selectors.moderation_queue(context=context)
     done = None
     if (done_pk := request.GET.get("modere", "")).isdigit():
@@ -70,7 +58,7 @@ def moderation_queue(request: HttpRequest, context_pk: int) -> HttpResponse:
 @launch_csrf_protect
 @require_http_methods(["GET", "HEAD", "POST"])
 def result_moderate(request: HttpRequest, context_pk: int, result_pk: int) -> HttpResponse:
-    launch, context = _trainer_course(request, context_pk)
+    launch, context = trainer_course_get(request, context_pk)
     result = selectors.result_get(context=context, result_pk=result_pk)
     detail = selectors.result_detail(result=result)
     form = ModerationForm(
@@ -111,7 +99,7 @@ def result_moderate(request: HttpRequest, context_pk: int, result_pk: int) -> Ht
 @lti_launch_required
 @require_http_methods(["GET", "HEAD"])
 def passback_board(request: HttpRequest, context_pk: int) -> HttpResponse:
-    launch, context = _trainer_course(request, context_pk)
+    launch, context = trainer_course_get(request, context_pk)
     return render(
         request,
         "grading/passback_board.html",
@@ -128,7 +116,7 @@ def passback_board(request: HttpRequest, context_pk: int) -> HttpResponse:
 @launch_csrf_protect
 @require_POST
 def passback_resend(request: HttpRequest, context_pk: int, passback_pk: int) -> HttpResponse:
-    launch, context = _trainer_course(request, context_pk)
+    launch, context = trainer_course_get(request, context_pk)
     passback = selectors.passback_get(context=context, passback_pk=passback_pk)
     if passback.status != Passback.Status.FAILED:
         # A second click, or a stale page: that send was already replaced or delivered.
@@ -141,7 +129,7 @@ def passback_resend(request: HttpRequest, context_pk: int, passback_pk: int) -> 
 @launch_csrf_protect
 @require_POST
 def passbacks_resend_failed(request: HttpRequest, context_pk: int) -> HttpResponse:
-    launch, context = _trainer_course(request, context_pk)
+    launch, context = trainer_course_get(request, context_pk)
     resent = services.passbacks_resend_failed(
         context=context, actor=lti_user_get(lti_user_pk=launch.lti_user_id)
     )

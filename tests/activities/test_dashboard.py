@@ -267,7 +267,7 @@ def test_a_trainer_of_another_course_is_refused(demo: Any, path: Any) -> None:
     other = launch(demo, "paul.garnier", link=other_course(demo))
     response = other.get(path(mine.context.pk))
     assert response.status_code == 403
-    assert "réservé aux formateur·rices de ce cours" in text_of(response)
+    assert "réservée aux formateur·rices de ce cours" in text_of(response)
 
 
 @pytest.mark.parametrize("path", [_page, _csv])
