@@ -15,6 +15,7 @@ from typing import Any
 
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from lti_tool.core.exceptions import PermissionDenied
@@ -32,14 +33,18 @@ def launch_csrf_check(request: HttpRequest) -> None:
     sent = request.POST.get(FIELD_NAME) or request.headers.get("X-Launch-CSRF", "")
     if not launch.present or not sent:
         raise PermissionDenied(
-            "Le formulaire n'a pas pu être vérifié (jeton absent). Rechargez la page et réessayez."
+            _(
+                "Le formulaire n'a pas pu être vérifié (jeton absent). Rechargez la page et réessayez."
+            )
         )
     try:
         signing.Signer(salt=_SALT).unsign(f"{launch.launch_id}:{sent}")
     except signing.BadSignature as error:
         raise PermissionDenied(
-            "Le formulaire n'a pas pu être vérifié (jeton invalide ou session expirée). "
-            "Rechargez la page et réessayez."
+            _(
+                "Le formulaire n'a pas pu être vérifié (jeton invalide ou session expirée). "
+                "Rechargez la page et réessayez."
+            )
         ) from error
 
 

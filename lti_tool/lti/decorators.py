@@ -22,8 +22,10 @@ def lti_launch_required(view: Callable[..., HttpResponse]) -> Callable[..., Http
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.lti_launch.present:  # type: ignore[attr-defined]
             raise NotAuthenticated(
-                "Votre session Atelier a expiré ou cette page a été ouverte hors de Moodle : "
-                "relancez l'activité depuis votre cours."
+                _(
+                    "Votre session Atelier a expiré ou cette page a été ouverte hors de Moodle : "
+                    "relancez l'activité depuis votre cours."
+                )
             )
         return view(request, *args, **kwargs)
 
