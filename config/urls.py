@@ -14,6 +14,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("evaluation/", include("lti_tool.grading.urls")),
     path("", include("lti_tool.activities.dashboard_urls")),
     path("", include("lti_tool.activities.urls")),
+    path("", include("lti_tool.activities.roleplays.urls")),
 ]
 
 if settings.DEMO_PLATFORM_ENABLED:

@@ -385,10 +385,63 @@ class RolePlayCriterion:
     evidence: tuple[str, ...]
     levels: tuple[str, ...]  # descriptors of levels 0..4
 
+    @property
+    def code(self) -> str:
+        return self.criterion.code
+
+    @property
+    def domain(self) -> str:
+        return self.criterion.domain
+
+    @property
+    def label(self) -> str:
+        return self.criterion.label
+
+    @property
+    def shared(self) -> bool:
+        return self.scope == "shared"
+
+    @property
+    def observed(self) -> bool:
+        return "observers" in self.evidence
+
+
+@dataclass(frozen=True)
+class Mandate:
+    id: str
+    institution: str
+    role: str
+
+
+@dataclass(frozen=True)
+class RoleCard:
+    id: str
+    name: str
+    persona: str  # public: everyone in the session sees it
+    hidden: str  # its holder and the trainer only
+
+
+@dataclass(frozen=True)
+class ObserverFocus:
+    id: str
+    label: str
+    criteria: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Incident:
+    id: str
+    twist: str  # shown to the recipient (and the trainer) when triggered
+    to: str  # a role card id or a mandate id
+    minute: int | None  # planned minute of the session, or
+    phase: str  # the planned moment ("séquence eau et énergie")
+    expected: str  # the trainer's only: what a level 3–4 answer looks like
+    criteria: tuple[str, ...]
+
 
 @dataclass(frozen=True)
 class RolePlay:
-    """What publishing and the catalogue read from a validated brief."""
+    """A validated brief, texts in one language: what every screen of the role-play reads."""
 
     slug: str
     title: str
@@ -400,6 +453,13 @@ class RolePlay:
     duration_minutes: int
     co_animators: int
     criteria: tuple[RolePlayCriterion, ...]
+    setting: str = ""
+    public: str = ""
+    objectives: tuple[str, ...] = ()
+    mandates: tuple[Mandate, ...] = ()
+    role_cards: tuple[RoleCard, ...] = ()
+    observer_focuses: tuple[ObserverFocus, ...] = ()
+    incidents: tuple[Incident, ...] = ()
 
     @property
     def estimated_minutes(self) -> int:
@@ -408,6 +468,21 @@ class RolePlay:
     def domains(self) -> list[str]:
         """Domains assessed, in the order of first appearance in the criteria."""
         return list(dict.fromkeys(c.criterion.domain for c in self.criteria))
+
+    def criterion(self, code: str) -> RolePlayCriterion | None:
+        return next((c for c in self.criteria if c.code == code), None)
+
+    def card(self, card_id: str) -> RoleCard | None:
+        return next((c for c in self.role_cards if c.id == card_id), None)
+
+    def focus(self, focus_id: str) -> ObserverFocus | None:
+        return next((f for f in self.observer_focuses if f.id == focus_id), None)
+
+    def mandate(self, mandate_id: str) -> Mandate | None:
+        return next((m for m in self.mandates if m.id == mandate_id), None)
+
+    def incident(self, incident_id: str) -> Incident | None:
+        return next((i for i in self.incidents if i.id == incident_id), None)
 
 
 def roleplay_from_json(content: dict[str, Any], *, language: str = "fr") -> RolePlay:
@@ -443,5 +518,34 @@ def roleplay_from_json(content: dict[str, Any], *, language: str = "fr") -> Role
                 levels=tuple(t(item["levels"][level]) for level in LEVELS),
             )
             for item in content["criteria"]
+        ),
+        setting=t(content.get("setting")),
+        public=t(content.get("public")),
+        objectives=tuple(t(item) for item in content.get("objectives", ())),
+        mandates=tuple(
+            Mandate(id=m["id"], institution=t(m["institution"]), role=t(m["role"]))
+            for m in content.get("mandates", ())
+        ),
+        role_cards=tuple(
+            RoleCard(
+                id=c["id"], name=str(c["name"]), persona=t(c["persona"]), hidden=t(c["hidden"])
+            )
+            for c in content.get("role_cards", ())
+        ),
+        observer_focuses=tuple(
+            ObserverFocus(id=f["id"], label=t(f["label"]), criteria=tuple(f["criteria"]))
+            for f in content.get("observer_focuses", ())
+        ),
+        incidents=tuple(
+            Incident(
+                id=i["id"],
+                twist=t(i["twist"]),
+                to=i["to"],
+                minute=i["when"].get("minute"),
+                phase=t(i["when"].get("phase", "")),
+                expected=t(i["expected"]),
+                criteria=tuple(i.get("criteria", ())),
+            )
+            for i in content.get("incidents", ())
         ),
     )
