@@ -2,6 +2,27 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+
+def live_page(request: HttpRequest, resource_link_pk: int, team_pk: int) -> HttpResponse:
+    # Placeholder so that the URL name exists while the page is being built (issue 8).
+    raise NotImplementedError
+
+
+def console(request: HttpRequest, resource_link_pk: int, team_pk: int) -> HttpResponse:
+    # Placeholder so that the URL name exists while the page is being built (issue 8).
+    raise NotImplementedError
+
+
+urlpatterns: list[URLPattern] = [
+    path(
+        "jeu-de-role/<int:resource_link_pk>/equipes/<int:team_pk>/seance/", live_page, name="live"
+    ),
+    path(
+        "jeu-de-role/<int:resource_link_pk>/equipes/<int:team_pk>/seance/console/",
+        console,
+        name="console",
+    ),
+]
