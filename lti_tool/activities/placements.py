@@ -16,6 +16,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from lti_tool.activities.models import Activity, ActivityVersion, Placement
 from lti_tool.core.exceptions import NotFound, ValidationFailed
@@ -40,20 +41,31 @@ def activity_version_resolve(reference: str) -> ActivityVersion:
     match = _REFERENCE.match(reference.strip())
     if match is None:
         raise ValidationFailed(
-            f"Référence d'activité illisible : « {reference} » (attendu : identifiant ou identifiant@version)."
+            _(
+                "Référence d'activité illisible : « %(reference)s » (attendu : identifiant ou "
+                "identifiant@version)."
+            )
+            % {"reference": reference}
         )
     activity = Activity.objects.filter(slug=match["slug"]).first()
     if activity is None:
-        raise NotFound(f"Aucune activité « {match['slug']} » n'est publiée dans Atelier.")
+        raise NotFound(
+            _("Aucune activité « %(slug)s » n'est publiée dans Atelier.") % {"slug": match["slug"]}
+        )
     versions = activity.versions.select_related("activity")
     if match["version"]:
         version = versions.filter(version=int(match["version"])).first()
         if version is None:
-            raise NotFound(f"L'activité « {activity.slug} » n'a pas de version {match['version']}.")
+            raise NotFound(
+                _("L'activité « %(slug)s » n'a pas de version %(version)s.")
+                % {"slug": activity.slug, "version": match["version"]}
+            )
         return version
     latest = versions.order_by("-version").first()
     if latest is None:
-        raise NotFound(f"L'activité « {activity.slug} » n'a aucune version publiée.")
+        raise NotFound(
+            _("L'activité « %(slug)s » n'a aucune version publiée.") % {"slug": activity.slug}
+        )
     return latest
 
 
@@ -71,17 +83,21 @@ def placement_bind(
     """Bind (or rebind) a link. Rebinding to another activity is refused once students have
     attempts: their grades must keep pointing at what they played."""
     if counting not in Placement.Counting.values:
-        raise ValidationFailed(f"Règle de tentative inconnue : {counting}.")
+        raise ValidationFailed(
+            _("Règle de tentative inconnue : %(counting)s.") % {"counting": counting}
+        )
     disabled = [d for d in (disabled_domains or []) if d in activity_version.domains]
     if disabled and len(disabled) >= len(activity_version.domains):
-        raise ValidationFailed("Au moins un domaine de compétences doit rester évalué.")
+        raise ValidationFailed(_("Au moins un domaine de compétences doit rester évalué."))
     placement = Placement.objects.select_for_update().filter(resource_link=resource_link).first()
     if placement is not None and placement.activity_version_id != activity_version.pk:
         same_activity = placement.activity_version.activity_id == activity_version.activity_id
         if placement.attempts.exists() and not same_activity:
             raise ValidationFailed(
-                "Des étudiant·es ont déjà commencé cette activité : elle ne peut plus être "
-                "remplacée par une autre. Créez une nouvelle activité dans Moodle."
+                _(
+                    "Des étudiant·es ont déjà commencé cette activité : elle ne peut plus être "
+                    "remplacée par une autre. Créez une nouvelle activité dans Moodle."
+                )
             )
     placement = placement or Placement(resource_link=resource_link)
     placement.activity_version = activity_version
@@ -113,8 +129,11 @@ class PlacementOptions:
 def _custom_attempts(raw: str) -> int:
     if not raw.isdigit() or int(raw) > MAX_ATTEMPTS:
         raise ValidationFailed(
-            f"Paramètre « {ATTEMPTS_PARAMETER}={raw} » illisible : un nombre entier de 0 "
-            f"(illimité) à {MAX_ATTEMPTS} est attendu. Corrigez-le dans les réglages de l'activité."
+            _(
+                "Paramètre « %(name)s=%(raw)s » illisible : un nombre entier de 0 (illimité) à "
+                "%(max)s est attendu. Corrigez-le dans les réglages de l'activité."
+            )
+            % {"name": ATTEMPTS_PARAMETER, "raw": raw, "max": MAX_ATTEMPTS}
         )
     return int(raw)
 
@@ -128,8 +147,11 @@ def _custom_due(raw: str) -> datetime | None:
         due = None
     if due is None:
         raise ValidationFailed(
-            f"Paramètre « {DUE_PARAMETER}={raw} » illisible : une date ISO 8601 est attendue "
-            "(2026-12-01T18:00:00+01:00). Corrigez-le dans les réglages de l'activité."
+            _(
+                "Paramètre « %(name)s=%(raw)s » illisible : une date ISO 8601 est attendue "
+                "(2026-12-01T18:00:00+01:00). Corrigez-le dans les réglages de l'activité."
+            )
+            % {"name": DUE_PARAMETER, "raw": raw}
         )
     return due if timezone.is_aware(due) else timezone.make_aware(due)
 
@@ -140,8 +162,11 @@ def placement_options_from_custom(custom: Mapping[str, object]) -> PlacementOpti
     counting = str(custom.get(COUNTING_PARAMETER, "")).strip() or Placement.Counting.FIRST
     if counting not in Placement.Counting.values:
         raise ValidationFailed(
-            f"Paramètre « {COUNTING_PARAMETER}={counting} » inconnu : first, best ou last est "
-            "attendu. Corrigez-le dans les réglages de l'activité."
+            _(
+                "Paramètre « %(name)s=%(raw)s » inconnu : first, best ou last est attendu. "
+                "Corrigez-le dans les réglages de l'activité."
+            )
+            % {"name": COUNTING_PARAMETER, "raw": counting}
         )
     return PlacementOptions(
         attempts_allowed=_custom_attempts(attempts) if attempts else 0,

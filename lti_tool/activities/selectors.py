@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from lti_tool.activities.models import Activity, ActivityVersion, Attempt, Decision, Placement
 from lti_tool.activities.scenarios import engine
@@ -72,7 +73,7 @@ def attempt_get(*, placement: Placement, lti_user: LtiUser, number: int) -> Atte
         .first()
     )
     if attempt is None:
-        raise NotFound("Cette tentative n'existe pas (ou n'est pas la vôtre).")
+        raise NotFound(_("Cette tentative n'existe pas (ou n'est pas la vôtre)."))
     return attempt
 
 
@@ -228,5 +229,5 @@ def attempt_debrief(*, attempt: Attempt, language: str) -> Debrief:
 def decision_at(*, attempt: Attempt, step: int) -> Decision:
     decision = attempt.decisions.filter(step=step).first()
     if decision is None:
-        raise NotFound("Aucune réponse n'a été enregistrée à cette étape.")
+        raise NotFound(_("Aucune réponse n'a été enregistrée à cette étape."))
     return decision

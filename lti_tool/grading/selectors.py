@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext as _
 
 from lti_tool.core.exceptions import NotFound
 from lti_tool.grading.feedback import (
@@ -82,7 +83,7 @@ def result_get(*, context: Context, result_pk: int) -> DomainResult:
     """A result of this course; another course's result is "not found" for this trainer."""
     result = result_find(context=context, result_pk=result_pk)
     if result is None:
-        raise NotFound("Ce résultat n'existe pas dans ce cours.")
+        raise NotFound(_("Ce résultat n'existe pas dans ce cours."))
     return result
 
 
@@ -259,7 +260,7 @@ def passback_get(*, context: Context, passback_pk: int) -> Passback:
         .first()
     )
     if passback is None:
-        raise NotFound("Cet envoi de note n'existe pas dans ce cours.")
+        raise NotFound(_("Cet envoi de note n'existe pas dans ce cours."))
     return passback
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from lti_tool.core.exceptions import Conflict, PermissionDenied, ValidationFailed
 from lti_tool.grading.models import (
@@ -76,7 +77,7 @@ def assessment_create(
     review_requested: bool = False,
 ) -> Assessment:
     if not criteria:
-        raise ValidationFailed("Une activité évaluée doit déclarer au moins un critère.")
+        raise ValidationFailed(_("Une activité évaluée doit déclarer au moins un critère."))
     return Assessment.objects.create(
         resource_link=resource_link,
         lti_user=lti_user,
@@ -185,7 +186,8 @@ def assessment_grade(
     for item in evidence:
         if item.criterion not in domains:
             raise ValidationFailed(
-                f"Preuve pour un critère inconnu de cette activité : {item.criterion}."
+                _("Preuve pour un critère inconnu de cette activité : %(code)s.")
+                % {"code": item.criterion}
             )
         CriterionScore.objects.create(
             assessment=assessment,
@@ -209,7 +211,9 @@ def assessment_grade(
 def _trainer_check(*, result: DomainResult, actor: LtiUser) -> None:
     context = result.assessment.resource_link.context
     if not actor.memberships.filter(context=context, is_trainer=True).exists():
-        raise PermissionDenied("Seul·e un·e formateur·rice de ce cours peut modérer ce résultat.")
+        raise PermissionDenied(
+            _("Seul·e un·e formateur·rice de ce cours peut modérer ce résultat.")
+        )
 
 
 @transaction.atomic
@@ -229,14 +233,15 @@ def result_moderate(
     result = DomainResult.objects.select_for_update().select_related("assessment").get(pk=result.pk)
     _trainer_check(result=result, actor=actor)
     if score_override is not None and not Decimal(0) <= score_override <= Decimal(20):
-        raise ValidationFailed("La note doit être comprise entre 0 et 20.")
+        raise ValidationFailed(_("La note doit être comprise entre 0 et 20."))
     assessment = result.assessment
     own = {c["code"] for c in assessment.criteria if c["domain"] == result.domain_code}
     before = _snapshot(result)
     for code, level in (criterion_levels or {}).items():
         if code not in own:
             raise ValidationFailed(
-                f"Le critère {code} n'appartient pas au domaine {result.domain_code}."
+                _("Le critère %(code)s n'appartient pas au domaine %(domain)s.")
+                % {"code": code, "domain": result.domain_code}
             )
         try:
             piece = level_evidence(
@@ -296,7 +301,7 @@ def passback_schedule(*, result: DomainResult) -> Passback:
     from lti_tool.grading.tasks import passback_send  # tasks import services
 
     if result.status != ResultStatus.FINAL:
-        raise Conflict("Seul un résultat validé est envoyé au carnet de notes.")
+        raise Conflict(_("Seul un résultat validé est envoyé au carnet de notes."))
     result.passbacks.filter(status__in=[Passback.Status.PENDING, Passback.Status.FAILED]).update(
         status=Passback.Status.SUPERSEDED
     )
@@ -317,7 +322,7 @@ def passback_resend(*, passback: Passback, actor: LtiUser | None) -> Passback:
     if actor is not None:
         _trainer_check(result=result, actor=actor)
     if result.status != ResultStatus.FINAL:
-        raise Conflict("Ce résultat n'est pas validé : il n'y a rien à renvoyer.")
+        raise Conflict(_("Ce résultat n'est pas validé : il n'y a rien à renvoyer."))
     ResultChange.objects.create(
         result=result,
         actor=actor,
@@ -352,15 +357,21 @@ def _rubric_matches(*, rubric: Rubric, assessment: Assessment) -> None:
     given = {item.code: item.criterion for item in rubric.criteria}
     if set(given) != set(declared):
         raise ValidationFailed(
-            "Cette grille ne correspond pas aux critères de l'activité évaluée "
-            f"(attendus : {', '.join(sorted(declared))})."
+            _(
+                "Cette grille ne correspond pas aux critères de l'activité évaluée "
+                "(attendus : %(codes)s)."
+            )
+            % {"codes": ", ".join(sorted(declared))}
         )
     for code, criterion in given.items():
         own = declared[code]
         if (criterion.domain, criterion.weight) != (own.domain, own.weight):
             raise ValidationFailed(
-                f"Le critère {code} n'a plus le même domaine ou le même poids que lors de "
-                "la création de l'évaluation."
+                _(
+                    "Le critère %(code)s n'a plus le même domaine ou le même poids que lors "
+                    "de la création de l'évaluation."
+                )
+                % {"code": code}
             )
 
 
@@ -390,7 +401,7 @@ def assessment_grade_rubric(
     assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
     context = assessment.resource_link.context
     if not assessor.memberships.filter(context=context, is_trainer=True).exists():
-        raise PermissionDenied("Seul·e un·e formateur·rice de ce cours peut évaluer ce travail.")
+        raise PermissionDenied(_("Seul·e un·e formateur·rice de ce cours peut évaluer ce travail."))
     _rubric_matches(rubric=rubric, assessment=assessment)
     try:
         grade = rubric_grade(

@@ -22,6 +22,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from lti_tool.core.exceptions import ValidationFailed
 from lti_tool.lti.access_tokens import cache_lock
@@ -292,7 +293,7 @@ def group_create(*, context: Context, name: str, members: list[LtiUser]) -> Grou
     """A trainer's group for a role-play (members must belong to the course)."""
     name = name.strip()
     if not name:
-        raise ValidationFailed("Donnez un nom au groupe.")
+        raise ValidationFailed(_("Donnez un nom au groupe."))
     enrolled = set(
         Membership.objects.filter(context=context, lti_user__in=members).values_list(
             "lti_user_id", flat=True
@@ -301,10 +302,13 @@ def group_create(*, context: Context, name: str, members: list[LtiUser]) -> Grou
     strangers = [m.display_name for m in members if m.pk not in enrolled]
     if strangers:
         raise ValidationFailed(
-            "Ces personnes ne sont pas inscrites à ce cours : " + ", ".join(strangers) + "."
+            _("Ces personnes ne sont pas inscrites à ce cours : %(names)s.")
+            % {"names": ", ".join(strangers)}
         )
     if Group.objects.filter(context=context, source=Group.Source.ATELIER, name=name).exists():
-        raise ValidationFailed(f"Un groupe « {name} » existe déjà dans ce cours.")
+        raise ValidationFailed(
+            _("Un groupe « %(name)s » existe déjà dans ce cours.") % {"name": name}
+        )
     group = Group.objects.create(context=context, name=name, source=Group.Source.ATELIER)
     group.members.set(members)
     return group

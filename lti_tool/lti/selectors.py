@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from lti_tool.core.exceptions import NotFound
 from lti_tool.lti.models import Context, LtiUser, Membership, ResourceLink
@@ -13,7 +14,7 @@ def context_get(*, context_pk: int) -> Context:
         Context.objects.select_related("deployment__registration").filter(pk=context_pk).first()
     )
     if context is None:
-        raise NotFound("Ce cours n'est pas connu d'Atelier.")
+        raise NotFound(_("Ce cours n'est pas connu d'Atelier."))
     return context
 
 
@@ -24,7 +25,7 @@ def resource_link_get(*, resource_link_pk: int) -> ResourceLink:
         .first()
     )
     if link is None:
-        raise NotFound("Cette activité n'est pas connue d'Atelier.")
+        raise NotFound(_("Cette activité n'est pas connue d'Atelier."))
     return link
 
 
