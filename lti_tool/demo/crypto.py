@@ -6,10 +6,7 @@ does: nothing of the tool is read from the database.
 
 from __future__ import annotations
 
-import base64
 import functools
-import hashlib
-import json
 import logging
 from typing import Any
 
@@ -22,6 +19,7 @@ from jwt import PyJWK
 from jwt.exceptions import InvalidTokenError, PyJWKError
 
 from lti_tool.core.exceptions import ValidationFailed
+from lti_tool.core.jwk import jwk_thumbprint, rsa_public_jwk
 from lti_tool.demo.constants import JWT_ALGORITHM, RSA_KEY_SIZE
 
 logger = logging.getLogger(__name__)
@@ -29,25 +27,10 @@ logger = logging.getLogger(__name__)
 HTTP_TIMEOUT_SECONDS = 10.0
 
 
-def _b64url_uint(value: int) -> str:
-    raw = value.to_bytes((value.bit_length() + 7) // 8, "big")
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-
-
-def jwk_thumbprint(jwk: dict[str, Any]) -> str:
-    """RFC 7638 §3: SHA-256 over the required members, sorted, without whitespace."""
-    required = {name: jwk[name] for name in ("e", "kty", "n")}
-    digest = hashlib.sha256(
-        json.dumps(required, separators=(",", ":"), sort_keys=True).encode()
-    ).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
-
-
 def rsa_key_generate() -> tuple[str, str, dict[str, str]]:
     """A new 2048-bit key: (kid, private PEM, public JWK with kid/alg/use)."""
     private_key = rsa.generate_private_key(public_exponent=65537, key_size=RSA_KEY_SIZE)
-    numbers = private_key.public_key().public_numbers()
-    jwk = {"kty": "RSA", "e": _b64url_uint(numbers.e), "n": _b64url_uint(numbers.n)}
+    jwk = rsa_public_jwk(private_key.public_key())
     kid = jwk_thumbprint(jwk)
     pem = private_key.private_bytes(
         encoding=serialization.Encoding.PEM,

@@ -7,9 +7,6 @@ the RFC 7638 JWK thumbprint, so it is stable and derived from the key itself.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -23,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from lti_tool.core.exceptions import ApplicationError
+from lti_tool.core.jwk import jwk_thumbprint, rsa_public_jwk
 from lti_tool.lti.constants import JWT_ALGORITHM
 from lti_tool.lti.models import ToolKey
 
@@ -40,25 +38,6 @@ class KeyFileMissing(ApplicationError):
 class SigningKey:
     kid: str
     private_key_pem: bytes
-
-
-def _b64url_uint(value: int) -> str:
-    raw = value.to_bytes((value.bit_length() + 7) // 8, "big")
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-
-
-def rsa_public_jwk(public_key: rsa.RSAPublicKey) -> dict[str, str]:
-    numbers = public_key.public_numbers()
-    return {"kty": "RSA", "e": _b64url_uint(numbers.e), "n": _b64url_uint(numbers.n)}
-
-
-def jwk_thumbprint(jwk: dict[str, Any]) -> str:
-    """RFC 7638 §3: SHA-256 over the required members, sorted, without whitespace."""
-    required = {name: jwk[name] for name in ("e", "kty", "n")}
-    digest = hashlib.sha256(
-        json.dumps(required, separators=(",", ":"), sort_keys=True).encode()
-    ).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
 def _keys_dir() -> Path:

@@ -8,7 +8,7 @@ import pytest
 import requests
 from django.core.management import call_command
 
-from lti_tool.demo.crypto import jwk_thumbprint
+from lti_tool.core.jwk import jwk_thumbprint
 from lti_tool.demo.models import (
     DemoEnrolment,
     DemoLineItem,

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 
+from lti_tool.core.jwk import rsa_public_jwk
 from lti_tool.lti import platform_keys
 from lti_tool.lti.errors import LaunchRefused, PlatformKeysUnavailable
-from lti_tool.lti.keys import rsa_public_jwk
 from tests.lti.test_launch import _foreign_pem
 
 pytestmark = pytest.mark.django_db
