@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "lti_tool.grading.frameworks",
     "lti_tool.activities",
     "lti_tool.activities.roleplays",
+    "lti_tool.activities.dpa",
     "lti_tool.api",
 ]
 # The built-in platform is part of the embedded install and of the tests; a production

@@ -4,8 +4,9 @@ A published version is immutable (attempts keep the version they ran; domain.md 
 publishing content identical to the latest version returns that version; new content for an
 existing slug becomes version N + 1 and leaves the older versions untouched.
 
-Two kinds are published from files: scenarios (``atelier-scenario/1``) and co-animation
-role-play briefs (``atelier-roleplay/1``); a file's ``format:`` says which.
+Three kinds are published from files: scenarios (``atelier-scenario/1``), co-animation
+role-play briefs (``atelier-roleplay/1``) and DPA cases (``atelier-dpa/1``); a file's
+``format:`` says which.
 
 Criteria are checked against the framework the content names, read through
 ``lti_tool.grading.frameworks.selectors``. The data migration passes its historical
@@ -32,6 +33,7 @@ from lti_tool.activities.content_yaml import (
     FrameworkLookup,
     yaml_format,
 )
+from lti_tool.activities.dpa import content as dpa_content
 from lti_tool.activities.roleplays import content as roleplay_content
 from lti_tool.activities.roleplays.content import roleplay_from_json
 from lti_tool.activities.scenarios.content import scenario_parse, scenario_validate
@@ -46,6 +48,7 @@ from lti_tool.grading.rules import ActivityKind
 
 SCENARIO_DATA_DIR = Path(__file__).resolve().parent / "scenarios" / "data"
 ROLEPLAY_DATA_DIR = Path(__file__).resolve().parent / "roleplays" / "data"
+DPA_DATA_DIR = Path(__file__).resolve().parent / "dpa" / "data"
 UPLOAD_MAX_BYTES = 512 * 1024
 
 
@@ -59,9 +62,14 @@ def roleplay_files(*, directory: Path = ROLEPLAY_DATA_DIR) -> list[Path]:
     return sorted(path for path in directory.glob("*.yaml") if path.is_file())
 
 
+def dpa_files(*, directory: Path = DPA_DATA_DIR) -> list[Path]:
+    """The DPA cases shipped with Atelier, in name order."""
+    return sorted(path for path in directory.glob("*.yaml") if path.is_file())
+
+
 def shipped_files() -> list[Path]:
-    """Every content file shipped with Atelier: scenarios, then role-play briefs."""
-    return [*scenario_files(), *roleplay_files()]
+    """Every content file shipped with Atelier: scenarios, role-play briefs, DPA cases."""
+    return [*scenario_files(), *roleplay_files(), *dpa_files()]
 
 
 @dataclass(frozen=True)
@@ -76,14 +84,21 @@ _KINDS = {
     ActivityKind.ROLEPLAY: _ContentKind(
         roleplay_content.roleplay_parse, roleplay_content.roleplay_validate, roleplay_from_json
     ),
+    ActivityKind.DPA: _ContentKind(
+        dpa_content.dpa_parse, dpa_content.dpa_validate, dpa_content.dpa_from_json
+    ),
 }
 
 
 def content_kind(text: str) -> ActivityKind:
     """The kind a YAML file declares by its ``format:``. Anything that is not a role-play
-    brief is read as a scenario, whose validator reports a missing or unknown format."""
-    if yaml_format(text) == roleplay_content.FORMAT:
+    brief or a DPA case is read as a scenario, whose validator reports a missing or unknown
+    format."""
+    declared = yaml_format(text)
+    if declared == roleplay_content.FORMAT:
         return ActivityKind.ROLEPLAY
+    if declared == dpa_content.FORMAT:
+        return ActivityKind.DPA
     return ActivityKind.SCENARIO
 
 
@@ -153,7 +168,8 @@ def _publish(
 ) -> Publication:
     if kind not in _KINDS:
         raise ValidationFailed(
-            "La publication par fichier ne concerne que les scénarios et les jeux de rôle "
+            "La publication par fichier ne concerne que les scénarios, les jeux de rôle et "
+            "les cas DPA "
             f"(type « {kind} » refusé)."
         )
     content = _KINDS[kind].validate(

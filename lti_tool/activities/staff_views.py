@@ -33,7 +33,7 @@ class ScenarioUploadForm(forms.Form):
     file = forms.FileField(
         label=_("Fichier de scénario ou de jeu de rôle (YAML)"),
         help_text=_(
-            "Format atelier-scenario/1 ou atelier-roleplay/1, encodé en UTF-8, 512 Ko au plus."
+            "Format atelier-scenario/1, atelier-roleplay/1 ou atelier-dpa/1, encodé en UTF-8, 512 Ko au plus."
         ),
     )
 
