@@ -12,9 +12,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from lti_tool.activities.placements import placement_bind_from_custom
 from lti_tool.activities.roleplays.access import setup_of
-from lti_tool.activities.roleplays.models import SheetRevision, Team, TeamMember
+from lti_tool.activities.roleplays.models import SheetRevision, Team
 from lti_tool.activities.roleplays.sheet import (
     PLAN,
     SECTION_KEYS,
@@ -29,11 +28,10 @@ from lti_tool.activities.roleplays.sheet import (
     sheet_save,
     sheet_view,
 )
-from lti_tool.activities.services import activities_load, shipped_files
 from lti_tool.core.exceptions import ValidationFailed
 from lti_tool.lti.models import LtiUser
-from tests.activities.roleplays.fixtures import launch_roleplay, placement_of, roleplay  # noqa: F401
-from tests.grading.factories import Launched
+from tests.activities.roleplays.fixtures import launch_roleplay, roleplay  # noqa: F401
+from tests.activities.roleplays.sheet_fixtures import Pair, pair_fixture  # noqa: F401
 from tests.grading.frameworks_fixtures import decesf  # noqa: F401
 
 
@@ -211,25 +209,9 @@ def test_co_animators_leading_no_sequence_are_listed() -> None:
 # --- saves, revisions, concurrency (PostgreSQL, real launches) --------------------------
 
 
-def team_formed(launched: Launched, members: list[LtiUser], *, number: int = 1) -> Team:
-    """A team as the trainer forms it (the teams screen is built alongside), on the link
-    bound as its landing page binds it."""
-    # Transactional tests flush the briefs migration 0003 published: publish them again.
-    activities_load(paths=shipped_files())
-    placement_bind_from_custom(resource_link=launched.resource_link)
-    placement = placement_of(launched)
-    team = Team.objects.create(placement=placement, number=number, name=f"Équipe {number}")
-    for lti_user in members:
-        TeamMember.objects.create(team=team, placement=placement, lti_user=lti_user)
-    return team
-
-
 @pytest.fixture
-def pair(roleplay: Any) -> tuple[Team, LtiUser, LtiUser]:  # noqa: F811
-    lea = launch_roleplay(roleplay, "lea.bernard")
-    hugo = launch_roleplay(roleplay, "hugo.petit")
-    team = team_formed(lea, [lea.lti_user, hugo.lti_user])
-    return team, lea.lti_user, hugo.lti_user
+def members(pair: Pair) -> tuple[Team, LtiUser, LtiUser]:
+    return pair.team, pair.lea.lti_user, pair.hugo.lti_user
 
 
 def _save_in_thread(
@@ -264,8 +246,8 @@ def _both_at_once(team: Team, *saves: tuple[str, LtiUser, dict[str, Any]]) -> di
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("decesf")
-def test_two_members_saving_different_sections_at_once_lose_nothing(pair: Any) -> None:
-    team, lea, hugo = pair
+def test_two_members_saving_different_sections_at_once_lose_nothing(members: Any) -> None:
+    team, lea, hugo = members
 
     results = _both_at_once(
         team,
@@ -289,9 +271,9 @@ def test_two_members_saving_different_sections_at_once_lose_nothing(pair: Any) -
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("decesf")
 def test_two_members_saving_the_same_section_at_once_get_one_save_and_one_conflict(
-    pair: Any,
+    members: Any,
 ) -> None:
-    team, lea, hugo = pair
+    team, lea, hugo = members
 
     results = _both_at_once(
         team,
@@ -314,9 +296,9 @@ def test_two_members_saving_the_same_section_at_once_get_one_save_and_one_confli
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("decesf")
 def test_a_save_from_an_old_revision_merges_and_says_what_came_from_the_others(
-    pair: Any,
+    members: Any,
 ) -> None:
-    team, lea, hugo = pair
+    team, lea, hugo = members
     sheet_save(team=team, author=lea, base_revision=0, fields={"objectives": "Informer"})
 
     saved = sheet_save(team=team, author=hugo, base_revision=0, fields={"public": "8 ménages"})
@@ -328,8 +310,8 @@ def test_a_save_from_an_old_revision_merges_and_says_what_came_from_the_others(
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("decesf")
-def test_a_save_that_changes_nothing_writes_no_revision(pair: Any) -> None:
-    team, lea, _hugo = pair
+def test_a_save_that_changes_nothing_writes_no_revision(members: Any) -> None:
+    team, lea, _hugo = members
     sheet_save(team=team, author=lea, base_revision=0, fields={"rules": "Écoute"})
 
     # A retry of a save whose answer was lost, from the revision it started from.
@@ -341,8 +323,8 @@ def test_a_save_that_changes_nothing_writes_no_revision(pair: Any) -> None:
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("decesf")
-def test_a_held_section_is_not_overwritten_while_its_conflict_is_open(pair: Any) -> None:
-    team, lea, hugo = pair
+def test_a_held_section_is_not_overwritten_while_its_conflict_is_open(members: Any) -> None:
+    team, lea, hugo = members
     sheet_save(team=team, author=lea, base_revision=0, fields={"rules": "Confidentialité"})
 
     saved = sheet_save(
@@ -359,8 +341,8 @@ def test_a_held_section_is_not_overwritten_while_its_conflict_is_open(pair: Any)
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("decesf")
-def test_history_lists_every_revision_with_its_author_and_sections(pair: Any) -> None:
-    team, lea, hugo = pair
+def test_history_lists_every_revision_with_its_author_and_sections(members: Any) -> None:
+    team, lea, hugo = members
     sheet_save(team=team, author=lea, base_revision=0, fields={"objectives": "Informer"})
     sheet_save(
         team=team,
@@ -385,8 +367,8 @@ def test_history_lists_every_revision_with_its_author_and_sections(pair: Any) ->
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("decesf")
-def test_after_the_deadline_the_sheet_is_read_only_and_a_save_is_refused(pair: Any) -> None:
-    team, lea, _hugo = pair
+def test_after_the_deadline_the_sheet_is_read_only_and_a_save_is_refused(members: Any) -> None:
+    team, lea, _hugo = members
     sheet_save(team=team, author=lea, base_revision=0, fields={"objectives": "Informer"})
     setup = setup_of(team.placement)
     setup.preparation_due_at = timezone.now() - timedelta(minutes=1)
@@ -405,9 +387,9 @@ def test_after_the_deadline_the_sheet_is_read_only_and_a_save_is_refused(pair: A
 @pytest.mark.usefixtures("decesf")
 def test_trainer_comments_appear_on_their_section_and_on_the_whole_sheet(
     roleplay: Any,  # noqa: F811
-    pair: Any,
+    members: Any,
 ) -> None:
-    team, _lea, _hugo = pair
+    team, _lea, _hugo = members
     trainer = launch_roleplay(roleplay, "claire.martin").lti_user
     sheet_comment_add(team=team, author=trainer, section="risks", text="Et si personne ne vient ?")
     sheet_comment_add(team=team, author=trainer, section="", text="Bon début.")

@@ -36,6 +36,7 @@ from lti_tool.activities.roleplays.sheet.selectors import (
     sheet_of,
     sheet_revisions,
     sheet_view,
+    sheet_view_with_fields,
 )
 from lti_tool.activities.roleplays.sheet.services import (
     SheetConflict,
@@ -73,4 +74,5 @@ __all__ = [
     "sheet_revisions",
     "sheet_save",
     "sheet_view",
+    "sheet_view_with_fields",
 ]

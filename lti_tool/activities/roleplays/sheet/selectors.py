@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -95,6 +95,10 @@ class SheetView:
         return next(s.rows for s in self.sections if s.kind == "plan")
 
     @property
+    def member_names(self) -> tuple[str, ...]:
+        return tuple(m.name for m in self.members)
+
+    @property
     def total_minutes(self) -> int:
         return sum(row.duration or 0 for row in self.plan_rows)
 
@@ -158,6 +162,37 @@ def sheet_is_locked(due_at: datetime | None) -> bool:
     return due_at is not None and timezone.now() >= due_at
 
 
+def _sections(
+    fields: Mapping[str, Any], names: Mapping[int, str], comments: tuple[CommentView, ...]
+) -> tuple[SectionView, ...]:
+    return tuple(
+        SectionView(
+            key=s.key,
+            label=str(s.label),
+            help=str(s.help),
+            kind=s.kind,
+            max_length=s.max_length,
+            value=fields[s.key] if s.kind == "text" else "",
+            rows=_plan_rows(fields[s.key], names) if s.kind == "plan" else (),
+            comments=tuple(c for c in comments if c.section == s.key),
+        )
+        for s in SECTIONS
+    )
+
+
+def sheet_view_with_fields(view: SheetView, fields: Mapping[str, Any]) -> SheetView:
+    """``view`` showing other values (a form sent back after a conflict, another member's
+    version): same team, revision and comments."""
+    names = {m.id: m.name for m in view.members}
+    fields = fields_normalised(fields)
+    return replace(
+        view,
+        sections=_sections(fields, names, view.comments),
+        fields=fields,
+        leads_missing=tuple(names[pk] for pk in leads_missing(fields[PLAN], names)),
+    )
+
+
 def sheet_view(team: Team, *, revision: int | None = None) -> SheetView:
     """The sheet of ``team`` with labels, plan rows, last author and the trainer's comments;
     ``revision``: a past state from the history instead (without comments)."""
@@ -174,19 +209,7 @@ def sheet_view(team: Team, *, revision: int | None = None) -> SheetView:
         shown = last.first()
         fields, comments = fields_normalised(sheet.fields), _comment_views(sheet)
     due_at = sheet_due_at(team)
-    sections = tuple(
-        SectionView(
-            key=s.key,
-            label=str(s.label),
-            help=str(s.help),
-            kind=s.kind,
-            max_length=s.max_length,
-            value=fields[s.key] if s.kind == "text" else "",
-            rows=_plan_rows(fields[s.key], names) if s.kind == "plan" else (),
-            comments=tuple(c for c in comments if c.section == s.key),
-        )
-        for s in SECTIONS
-    )
+    sections = _sections(fields, names, comments)
     return SheetView(
         team_id=team.pk,
         team_name=team.name,

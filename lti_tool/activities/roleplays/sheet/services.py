@@ -92,6 +92,7 @@ def _conflict(
         extra={
             "revision": sheet.revision,
             "fields": current,
+            "mine": sorted(merge.mine),
             "conflicts": [
                 {
                     "section": key,
