@@ -22,6 +22,7 @@ from lti_tool.activities import catalogue
 from lti_tool.activities.catalogue import CatalogueEntry, CatalogueQuery
 from lti_tool.activities.models import Placement
 from lti_tool.activities.placements import MAX_ATTEMPTS, PlacementOptions, placement_bind
+from lti_tool.activities.roleplays.teams import link_holds_roleplay
 from lti_tool.core.exceptions import PermissionDenied, ValidationFailed
 from lti_tool.lti.csrf import launch_csrf_protect
 from lti_tool.lti.decorators import lti_launch_required
@@ -42,9 +43,12 @@ _QUERY_MAX = 200
 
 def trainer_link_landing(launch: LtiLaunch) -> str | None:
     """Settings hook of the launch view (LTI_TRAINER_LINK_LANDING): a trainer launching a
-    link with no activity yet opens the catalogue in binding mode."""
+    link with no activity yet opens the catalogue in binding mode; a role-play link opens
+    its setup page (teams and roles)."""
     if launch.resource_link_id is None:
         return None
+    if link_holds_roleplay(resource_link_pk=launch.resource_link_id):
+        return reverse("roleplays:setup", args=[launch.resource_link_id])
     if not catalogue.resource_link_needs_binding(resource_link_pk=launch.resource_link_id):
         return None
     return reverse("activities:catalogue_bind", args=[launch.resource_link_id])

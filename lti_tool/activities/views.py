@@ -24,6 +24,7 @@ from lti_tool.activities import player, selectors, trainer_selectors
 from lti_tool.activities.models import Attempt, Placement
 from lti_tool.activities.placements import CUSTOM_PARAMETER, placement_bind_from_custom
 from lti_tool.core.exceptions import ApplicationError, PermissionDenied, ValidationFailed
+from lti_tool.grading.rules import ActivityKind
 from lti_tool.lti.csrf import launch_csrf_protect
 from lti_tool.lti.decorators import lti_launch_required, trainer_course_get
 from lti_tool.lti.launch_context import LtiLaunch
@@ -181,6 +182,8 @@ def resource_link_page(request: HttpRequest, resource_link_pk: int) -> HttpRespo
         return render(
             request, "activities/resource_link.html", {"launch": launch, "link": link, "me": me}
         )
+    if placement.activity_version.activity.kind == ActivityKind.ROLEPLAY.value:
+        return _redirect(launch, "roleplays:home", resource_link_pk)  # its own home (issue 8)
     start = selectors.start_page(placement=placement, lti_user=me, language=launch.language)
     return render(
         request,
