@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "lti_tool.grading.frameworks",
     "lti_tool.activities",
     "lti_tool.activities.roleplays",
+    "lti_tool.activities.dsl",
     "lti_tool.activities.dpa",
     "lti_tool.api",
 ]

@@ -34,6 +34,7 @@ from lti_tool.activities.content_yaml import (
     yaml_format,
 )
 from lti_tool.activities.dpa import content as dpa_content
+from lti_tool.activities.dsl import content as dsl_content
 from lti_tool.activities.roleplays import content as roleplay_content
 from lti_tool.activities.roleplays.content import roleplay_from_json
 from lti_tool.activities.scenarios.content import scenario_parse, scenario_validate
@@ -48,6 +49,7 @@ from lti_tool.grading.rules import ActivityKind
 
 SCENARIO_DATA_DIR = Path(__file__).resolve().parent / "scenarios" / "data"
 ROLEPLAY_DATA_DIR = Path(__file__).resolve().parent / "roleplays" / "data"
+DSL_DATA_DIR = Path(__file__).resolve().parent / "dsl" / "data"
 DPA_DATA_DIR = Path(__file__).resolve().parent / "dpa" / "data"
 UPLOAD_MAX_BYTES = 512 * 1024
 
@@ -67,9 +69,14 @@ def dpa_files(*, directory: Path = DPA_DATA_DIR) -> list[Path]:
     return sorted(path for path in directory.glob("*.yaml") if path.is_file())
 
 
+def dsl_files(*, directory: Path = DSL_DATA_DIR) -> list[Path]:
+    """The DSL project briefs shipped with Atelier, in name order."""
+    return sorted(path for path in directory.glob("*.yaml") if path.is_file())
+
+
 def shipped_files() -> list[Path]:
     """Every content file shipped with Atelier: scenarios, role-play briefs, DPA cases."""
-    return [*scenario_files(), *roleplay_files(), *dpa_files()]
+    return [*scenario_files(), *roleplay_files(), *dsl_files(), *dpa_files()]
 
 
 @dataclass(frozen=True)
@@ -87,6 +94,9 @@ _KINDS = {
     ActivityKind.DPA: _ContentKind(
         dpa_content.dpa_parse, dpa_content.dpa_validate, dpa_content.dpa_from_json
     ),
+    ActivityKind.DSL: _ContentKind(
+        dsl_content.dsl_parse, dsl_content.dsl_validate, dsl_content.dsl_from_json
+    ),
 }
 
 
@@ -94,6 +104,8 @@ def content_kind(text: str) -> ActivityKind:
     """The kind a YAML file declares by its ``format:``. Anything that is not a role-play
     brief or a DPA case is read as a scenario, whose validator reports a missing or unknown
     format."""
+    if yaml_format(text) == dsl_content.FORMAT:
+        return ActivityKind.DSL  # a DSL project brief (issue 9)
     declared = yaml_format(text)
     if declared == roleplay_content.FORMAT:
         return ActivityKind.ROLEPLAY

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from lti_tool.activities.content_yaml import ContentInvalid
+from lti_tool.activities.dsl.content import DslBrief, dsl_from_json
 from lti_tool.activities.models import Activity, ActivityVersion
 from lti_tool.activities.roleplays.content import RolePlay, roleplay_from_json
 from lti_tool.activities.scenarios.engine import Scenario, scenario_from_json
@@ -57,6 +58,7 @@ def activity_index(request: HttpRequest) -> HttpResponse:
     publication: Publication | None = None
     checked: Scenario | None = None
     checked_roleplay: RolePlay | None = None
+    checked_dsl: DslBrief | None = None
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -68,6 +70,8 @@ def activity_index(request: HttpRequest) -> HttpResponse:
                     kind, content = content_check_text(text=text, source_name=name)
                     if kind == ActivityKind.ROLEPLAY:
                         checked_roleplay = roleplay_from_json(content)
+                    elif kind == ActivityKind.DSL:
+                        checked_dsl = dsl_from_json(content)
                     else:
                         checked = scenario_from_json(content)
                 else:
@@ -91,6 +95,7 @@ def activity_index(request: HttpRequest) -> HttpResponse:
             "publication": publication,
             "checked": checked,
             "checked_roleplay": checked_roleplay,
+            "checked_dsl": checked_dsl,
             "activities": _activities(),
         },
         status=status,
