@@ -165,6 +165,10 @@ def _attempt(request: HttpRequest, resource_link_pk: int, number: int) -> tuple[
     return launch, selectors.attempt_get(placement=placement, lti_user=lti_user, number=number)
 
 
+# Kinds with pages of their own: the student's landing redirects there (issues 8 and 9).
+_KIND_HOMES = {ActivityKind.ROLEPLAY.value: "roleplays:home", ActivityKind.DPA.value: "dpa:case"}
+
+
 @lti_launch_required
 def resource_link_page(request: HttpRequest, resource_link_pk: int) -> HttpResponse:
     """The student's landing page: the scenario's start page once the link is bound."""
@@ -182,8 +186,9 @@ def resource_link_page(request: HttpRequest, resource_link_pk: int) -> HttpRespo
         return render(
             request, "activities/resource_link.html", {"launch": launch, "link": link, "me": me}
         )
-    if placement.activity_version.activity.kind == ActivityKind.ROLEPLAY.value:
-        return _redirect(launch, "roleplays:home", resource_link_pk)  # its own home (issue 8)
+    home = _KIND_HOMES.get(placement.activity_version.activity.kind)
+    if home is not None:
+        return _redirect(launch, home, resource_link_pk)
     start = selectors.start_page(placement=placement, lti_user=me, language=launch.language)
     return render(
         request,
