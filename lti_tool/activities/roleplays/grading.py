@@ -33,6 +33,7 @@ from lti_tool.activities.models import Placement
 from lti_tool.activities.roleplays.content import RolePlay, RolePlayCriterion
 from lti_tool.activities.roleplays.models import LiveSession, Team, TeamMember
 from lti_tool.activities.roleplays.reports import ReportItem, reports_of
+from lti_tool.activities.roleplays.sheet import SheetView, sheet_view
 from lti_tool.activities.roleplays.synthesis import CriterionInputs, InputKey, session_inputs
 from lti_tool.activities.selectors import domain_titles
 from lti_tool.core.exceptions import Conflict, ValidationFailed
@@ -464,6 +465,7 @@ class TeamGrading:
     members: tuple[TeamMember, ...]
     domains: tuple[GradingDomain, ...]
     summaries: tuple[MemberSummary, ...]
+    sheet: SheetView  # the preparation sheet, evidence of CA-PREP
 
     @property
     def to_validate(self) -> bool:
@@ -568,6 +570,7 @@ def team_grading(*, team: Team, brief: RolePlay) -> TeamGrading:
         members=tuple(members),
         domains=domains,
         summaries=tuple(_summary(m, brief, state, titles) for m in members),
+        sheet=sheet_view(team),
     )
 
 

@@ -4,14 +4,22 @@ validation, and a student who reads only their own results."""
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from typing import Any
 
 import pytest
 import requests
 from django.urls import reverse
+from django.utils import timezone
 
-from lti_tool.activities.roleplays.models import TeamMember
+from lti_tool.activities.roleplays.models import (
+    GridEntry,
+    ObserverNote,
+    SessionReport,
+    TeamMember,
+)
+from lti_tool.activities.roleplays.sheet import sheet_save
 from lti_tool.grading.models import Passback
 from lti_tool.grading.rules import ResultStatus
 from lti_tool.lti.middleware import LAUNCH_HEADER
@@ -187,3 +195,46 @@ def test_after_validation_each_student_reads_only_their_own_results(demo: Any) -
     again = trainer.post(urls["grading_validate"], {}, tokens=tokens)
     assert "fait=rien" in again.headers["Location"]
     assert Passback.objects.count() == 4
+
+
+def test_the_evidence_sits_beside_its_criterion(demo: Any) -> None:
+    trainer, _placement, team, (lea, hugo) = team_formed(demo, "lea.bernard", "hugo.petit")
+    sheet_save(
+        team=team,
+        author=lea.lti_user,
+        base_revision=0,
+        fields={"objectives": "Rendre les nouveaux locataires autonomes sur les charges"},
+    )
+    ObserverNote.objects.create(
+        session=team.session,
+        author=hugo.lti_user,
+        client_id=uuid.uuid4(),
+        criterion_code="CA-CADRE",
+        subject=lea.lti_user,
+        text="Rappelle la règle du tour de parole",
+        noted_at=timezone.now(),
+    )
+    GridEntry.objects.create(
+        session=team.session,
+        author=lea.lti_user,
+        subject=lea.lti_user,
+        source=GridEntry.Source.SELF,
+        criterion_code="CA-CADRE",
+        level=3,
+    )
+    SessionReport.objects.create(
+        session=team.session,
+        author=lea.lti_user,
+        report="Huit ménages présents, deux questions sur les charges.",
+        reflection="J'ai trop parlé pendant la première séquence.",
+        submitted_at=timezone.now(),
+        revision=1,
+    )
+    page = trainer.get(_urls(trainer, team.pk)["grading"]).text
+    prep = page.split('id="critere-CA-PREP"')[1].split("</article>")[0]
+    assert "Rendre les nouveaux locataires autonomes" in prep
+    cadre = page.split(f'id="cell-CA-CADRE-{lea.lti_user.pk}"')[1].split('id="cell-')[0]
+    assert "Rappelle la règle du tour de parole" in cadre
+    assert 'data-testid="self">3' in cadre
+    trans = page.split(f'id="cell-CA-TRANS-{lea.lti_user.pk}"')[1].split('id="cell-')[0]
+    assert "Huit ménages présents" in trans
