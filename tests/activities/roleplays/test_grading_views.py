@@ -23,8 +23,9 @@ from lti_tool.activities.roleplays.sheet import sheet_save
 from lti_tool.grading.models import Passback
 from lti_tool.grading.rules import ResultStatus
 from lti_tool.lti.middleware import LAUNCH_HEADER
-from tests.activities.roleplays.fixtures import roleplay  # noqa: F401
+from tests.activities.roleplays.fixtures import launch_roleplay, roleplay  # noqa: F401
 from tests.activities.roleplays.grading_helpers import observer_level, results_of, team_formed
+from tests.e2e.chromium import ARTIFACTS
 from tests.grading.factories import Launched, launch, other_course
 from tests.grading.frameworks_fixtures import decesf  # noqa: F401
 
@@ -91,6 +92,8 @@ def test_only_students_open_their_results_page(demo: Any) -> None:
     page = lea.get(url)
     assert page.status_code == 200, page.text[:2000]
     assert "en attente de validation" in page.text
+    outsider = launch_roleplay(demo, "ines.moreau")  # in no team: nothing to wait for
+    assert 'data-testid="no-team"' in outsider.get(url).text
     assert trainer.get(url).status_code == 403
     stranger = launch(demo, "paul.garnier", link=other_course(demo))
     assert stranger.get(url).status_code == 403
@@ -238,3 +241,18 @@ def test_the_evidence_sits_beside_its_criterion(demo: Any) -> None:
     assert 'data-testid="self">3' in cadre
     trans = page.split(f'id="cell-CA-TRANS-{lea.lti_user.pk}"')[1].split('id="cell-')[0]
     assert "Huit ménages présents" in trans
+
+
+@pytest.mark.browser
+def test_in_a_browser_each_choice_saves_as_the_trainer_goes(demo: Any, page: Any) -> None:
+    trainer, placement, team, (lea, _hugo) = team_formed(demo, "lea.bernard", "hugo.petit")
+    url = trainer.url(_urls(trainer, team.pk)["grading"]) + f"?launch={trainer.launch_id}"
+    page.goto(url)
+    page.get_by_label("Votre niveau — Fiche de préparation", exact=False).first.select_option("4")
+    cell = page.locator("#cell-CA-PREP-equipe")
+    cell.get_by_text("Enregistré.").wait_for()
+    summary = page.locator(f'#membre-{lea.lti_user.pk} tr[data-domain="DC2"]')
+    assert summary.get_attribute("data-state") == "to_validate"
+    assert "20/20" in summary.inner_text()  # updated in place, no reload
+    page.screenshot(path=str(ARTIFACTS / "roleplay-grading.png"), full_page=True)
+    assert results_of(lea.lti_user, placement)["DC2"].score_20 == D("20.00")
