@@ -401,19 +401,31 @@ def _observer_required(seat: LiveSeat) -> SessionRole:
 def grid_entry_save(
     *, seat: LiveSeat, brief: RolePlay, criterion_code: str, subject_pk: int | None, level: str
 ) -> GridEntry:
-    """An observer's level on one criterion (and co-animator): the latest save wins."""
+    """An observer's level on one criterion (and co-animator): the latest save wins.
+    Returns the entry as saved (without its id when it replaced an earlier level)."""
     role = _observer_required(seat)
     criterion = _observed_criterion(seat, brief, criterion_code)
     value = _level_parse(level)
     subject = _subject_check(session=seat.session, criterion=criterion, subject_pk=subject_pk)
-    _saving_check(seat.session, timezone.now())
-    entry, _created = GridEntry.objects.update_or_create(
-        session=seat.session,
-        author_id=role.lti_user_id,
-        subject_id=subject,
-        criterion_code=criterion.code,
-        defaults={"level": value, "source": GridEntry.Source.OBSERVER},
-    )
+    now = timezone.now()
+    _saving_check(seat.session, now)
+    # Update first, insert when there was nothing: one statement for the usual case (a
+    # level changed), no row lock held across round trips while 30 phones save.
+    key = {
+        "session": seat.session,
+        "author_id": role.lti_user_id,
+        "subject_id": subject,
+        "criterion_code": criterion.code,
+    }
+    entry = GridEntry(**key, level=value, source=GridEntry.Source.OBSERVER)
+    if GridEntry.objects.filter(**key).update(level=value, updated_at=now):
+        return entry
+    try:
+        with transaction.atomic():
+            entry.save(force_insert=True)
+    except IntegrityError:
+        # The same first save arrived twice at once (a retry): the other one inserted.
+        GridEntry.objects.filter(**key).update(level=value, updated_at=now)
     return entry
 
 
