@@ -110,6 +110,56 @@ def expected_slots(brief: RolePlay, author_pk: int, partner_pks: Iterable[int]) 
     return slots
 
 
+# Form field names (debrief form, no JavaScript needed): "self:<code>" and
+# "partner:<pk>:<code>" carry a level 0..4 or DONT_KNOW; the same name + ":comment" its
+# comment; "feedback:<pk>" the text to a partner; "overall" the overall comment.
+DONT_KNOW = "nsp"
+
+
+@dataclass(frozen=True)
+class DebriefForm:
+    entries: list[GridInput]
+    feedback: dict[int, str]
+    overall: str
+
+
+def _level(value: str) -> int | None:
+    if value == DONT_KNOW:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise ValidationFailed(
+            _("Niveau illisible : choisissez de 0 à 4 ou « je ne sais pas ».")
+        ) from None
+
+
+def _pk(value: str) -> int:
+    if not value.isdigit():
+        raise ValidationFailed(_("Partenaire illisible dans le formulaire : rechargez la page."))
+    return int(value)
+
+
+def debrief_form_read(data: Mapping[str, str], *, brief: RolePlay, author_pk: int) -> DebriefForm:
+    """The answers of a posted debrief form. A self answer is about the author, or about the
+    team for a shared criterion; the service judges everything else."""
+    entries: list[GridInput] = []
+    feedback: dict[int, str] = {}
+    for name, value in data.items():
+        parts = name.split(":")
+        if parts[0] == "self" and len(parts) == 2 and value != "":
+            criterion = brief.criterion(parts[1])
+            subject = None if criterion is not None and criterion.shared else author_pk
+            comment = data.get(f"{name}:comment", "").strip()
+            entries.append(GridInput("self", parts[1], subject, _level(value), comment))
+        elif parts[0] == "partner" and len(parts) == 3 and value != "":
+            comment = data.get(f"{name}:comment", "").strip()
+            entries.append(GridInput("partner", parts[2], _pk(parts[1]), _level(value), comment))
+        elif parts[0] == "feedback" and len(parts) == 2:
+            feedback[_pk(parts[1])] = value
+    return DebriefForm(entries, feedback, data.get("overall", ""))
+
+
 def _grid_problem(item: GridInput, brief: RolePlay, author_pk: int, team: set[int]) -> str:
     """Why one answer is refused, or "" when it is acceptable."""
     criterion = brief.criterion(item.criterion)
@@ -181,8 +231,9 @@ def debrief_save(
             _("Répondez à chaque critère (un niveau ou « je ne sais pas ») : %(codes)s.")
             % {"codes": ", ".join(dict.fromkeys(code for _s, code, _p in missing))}
         )
-    texts: dict[int | None, str] = {**dict(feedback), None: overall}
-    if any(pk is not None and pk not in partners for pk in feedback):
+    texts: dict[int | None, str] = dict(feedback.items())
+    texts[None] = overall
+    if any(pk not in partners for pk in feedback):
         problems.append(_("Un retour ne peut s'adresser qu'à un·e partenaire présent·e."))
     if any(len(text) > FEEDBACK_CHARS_MAX for text in texts.values()):
         problems.append(

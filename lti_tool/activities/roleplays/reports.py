@@ -14,7 +14,7 @@ grading screen.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from django.db import transaction
@@ -184,7 +184,8 @@ def report_page_of(
     return ReportPage(
         started=True,
         mine=review_of(mine, roster=roster, fictional=fictional) if mine else None,
-        team=[i for i in items if i.author.pk != viewer.pk and i.submitted],
+        # A teammate's reflexive analysis never reaches this page's data, only its report.
+        team=[replace(i, reflection="") for i in items if i.author.pk != viewer.pk and i.submitted],
     )
 
 
