@@ -226,14 +226,16 @@ def _save_in_thread(
         connection.close()
 
 
-def _both_at_once(team: Team, *saves: tuple[str, LtiUser, dict[str, Any]]) -> dict[str, Any]:
+def _both_at_once(
+    team: Team, *saves: tuple[str, LtiUser, dict[str, Any]], base: int = 0
+) -> dict[str, Any]:
     barrier = threading.Barrier(len(saves))
     results: dict[str, Any] = {}
     threads = [
         threading.Thread(
             target=_save_in_thread,
             args=(barrier, results, name),
-            kwargs={"team": team, "author": author, "base_revision": 0, "fields": fields},
+            kwargs={"team": team, "author": author, "base_revision": base, "fields": fields},
         )
         for name, author, fields in saves
     ]
@@ -403,3 +405,25 @@ def test_trainer_comments_appear_on_their_section_and_on_the_whole_sheet(
     assert [c.text for c in view.general_comments] == ["Bon début."]
     with pytest.raises(ValidationFailed):
         sheet_comment_add(team=team, author=trainer, section="nope", text="?")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("decesf")
+def test_two_members_editing_different_plan_rows_at_once_keep_both_rows(members: Any) -> None:
+    team, lea, hugo = members
+    start = [row("a", "Accueil"), row("b", "Débat")]
+    sheet_save(team=team, author=lea, base_revision=0, fields={PLAN: start})
+
+    results = _both_at_once(
+        team,
+        ("lea", lea, {PLAN: [row("a", "Accueil", lead=lea.pk), row("b", "Débat")]}),
+        ("hugo", hugo, {PLAN: [row("a", "Accueil"), row("b", "Débat", lead=hugo.pk)]}),
+        base=1,
+    )
+
+    assert not any(isinstance(r, Exception) for r in results.values()), results
+    assert sheet_view(team).fields[PLAN] == [
+        row("a", "Accueil", lead=lea.pk),
+        row("b", "Débat", lead=hugo.pk),
+    ]
+    assert sheet_view(team).leads_missing == ()

@@ -72,7 +72,8 @@ def test_a_member_fills_the_sheet_with_the_plain_form(pair: Pair) -> None:
     after = pair.lea.session.get(pair.lea.url(saved.headers["Location"]), timeout=10)
     assert "Fiche enregistrée (version 1)" in after.text
     assert "Rendre les nouveaux locataires autonomes" in after.text
-    assert "Hugo Petit" in after.text  # still leads no sequence: the warning names him
+    # Hugo leads no sequence yet: a warning, not a refusal.
+    assert "<span data-leads-missing>Hugo Petit</span>" in after.text
     revision = SheetRevision.objects.get(sheet__team=pair.team)
     assert revision.author_id == pair.lea.lti_user.pk
     assert set(revision.changed) == {"objectives", "plan"}

@@ -103,6 +103,11 @@ class SheetView:
         return sum(row.duration or 0 for row in self.plan_rows)
 
 
+def sheet_member_ids(team: Team) -> list[int]:
+    """Who may lead or support a sequence: the team's co-animators (LtiUser pks)."""
+    return list(TeamMember.objects.filter(team=team).values_list("lti_user_id", flat=True))
+
+
 def _member_names(team: Team) -> dict[int, str]:
     members = TeamMember.objects.filter(team=team).select_related("lti_user")
     return {m.lti_user_id: m.lti_user.display_name for m in members}

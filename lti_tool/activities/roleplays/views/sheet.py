@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import secrets
 from typing import Any
-from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.urls import URLPattern, path, reverse
+from django.urls import URLPattern, path
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -28,25 +27,13 @@ from lti_tool.activities.roleplays.access import (
     trainer_required,
 )
 from lti_tool.activities.roleplays.models import Team
+from lti_tool.activities.roleplays.views import launch_redirect
 from lti_tool.core.exceptions import PermissionDenied, ValidationFailed
 from lti_tool.lti.csrf import launch_csrf_protect
 from lti_tool.lti.decorators import lti_launch_required
 from lti_tool.lti.launch_context import LtiLaunch
-from lti_tool.lti.middleware import LAUNCH_PARAM
 
 SPARE_ROWS = 2  # blank plan rows offered by the plain form (JavaScript adds rows itself)
-
-
-def _redirect(
-    launch: LtiLaunch, name: str, *args: int, anchor: str = "", **query: str
-) -> HttpResponse:
-    """Post/redirect/get that keeps the launch id (no cookie inside the iframe)."""
-    params = urlencode({LAUNCH_PARAM: launch.launch_id, **query})
-    response = HttpResponseRedirect(
-        f"{reverse(name, args=args)}?{params}{'#' + anchor if anchor else ''}"
-    )
-    response.status_code = 303
-    return response
 
 
 def _team(
@@ -166,8 +153,7 @@ def sheet_save(request: HttpRequest, resource_link_pk: int, team_pk: int) -> Htt
         raise PermissionDenied(
             _("Seule l'équipe écrit sa fiche : le ou la formateur·rice la lit et la commente.")
         )
-    members = [m.id for m in sheet.sheet_view(team).members]
-    sent = sheet.fields_from_form(dict(request.POST.lists()), members=members)
+    sent = sheet.fields_from_form(dict(request.POST.lists()), members=sheet.sheet_member_ids(team))
     try:
         saved = sheet.sheet_save(
             team=team,
@@ -182,7 +168,7 @@ def sheet_save(request: HttpRequest, resource_link_pk: int, team_pk: int) -> Htt
         return _conflict_page(request, viewer, team, conflict, sheet.fields_normalised(sent))
     if _wants_json(request):
         return _saved_json(saved)
-    return _redirect(
+    return launch_redirect(
         launch, "roleplays:sheet", resource_link_pk, team_pk, enregistre=str(saved.revision)
     )
 
@@ -197,7 +183,7 @@ def sheet_comment(request: HttpRequest, resource_link_pk: int, team_pk: int) -> 
     sheet.sheet_comment_add(
         team=team, author=viewer.lti_user, section=section, text=request.POST.get("text", "")
     )
-    return _redirect(
+    return launch_redirect(
         launch,
         "roleplays:sheet",
         resource_link_pk,
