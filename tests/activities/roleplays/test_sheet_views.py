@@ -282,3 +282,53 @@ def test_the_read_only_partial_shows_sections_plan_and_comments(pair: Pair) -> N
     assert "Durée totale : 50 min" in html
     assert "N'anime encore aucune séquence" not in html
     assert "Léa Bernard" in html
+
+
+def test_plain_form_conflict_on_the_same_plan_row_shows_both_plans(pair: Pair) -> None:
+    lea_pk, hugo_pk = str(pair.lea.lti_user.pk), str(pair.hugo.lti_user.pk)
+    plan = {"plan-id": ["r1"], "plan-r1-title": "Accueil", "plan-r1-duration": "10"}
+    sheet_save(
+        team=pair.team,
+        author=pair.hugo.lti_user,
+        base_revision=0,
+        fields={
+            "plan": [
+                {
+                    "id": "r1",
+                    "duration": 10,
+                    "title": "Accueil",
+                    "lead": None,
+                    "support": [],
+                    "technique": "",
+                }
+            ]
+        },
+    )
+    tokens = pair.lea.form_tokens(url(pair, "sheet"), "sheet-form")
+    sheet_save(
+        team=pair.team,
+        author=pair.hugo.lti_user,
+        base_revision=1,
+        fields={
+            "plan": [
+                {
+                    "id": "r1",
+                    "duration": 10,
+                    "title": "Accueil",
+                    "lead": int(hugo_pk),
+                    "support": [],
+                    "technique": "",
+                }
+            ]
+        },
+    )
+
+    conflict = pair.lea.post(
+        url(pair, "sheet_save"), {**form(1), **plan, "plan-r1-lead": lea_pk}, tokens=tokens
+    )
+
+    assert conflict.status_code == 409
+    assert 'data-testid="conflict-plan"' in conflict.text
+    assert "« Déroulé minuté » a été modifiée par Hugo Petit" in conflict.text
+    assert conflict.text.count('data-testid="plan-table"') == 2  # theirs and mine, side by side
+    assert sheet_view(pair.team).plan_rows[0].lead == "Hugo Petit"
