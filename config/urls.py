@@ -15,6 +15,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("lti_tool.activities.dashboard_urls")),
     path("", include("lti_tool.activities.urls")),
     path("", include("lti_tool.activities.roleplays.urls")),
+    path("", include("lti_tool.activities.dsl.urls")),
     path("", include("lti_tool.activities.dpa.urls")),
 ]
 

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from lti_tool.activities import catalogue
 from lti_tool.activities.catalogue import CatalogueEntry, CatalogueQuery
 from lti_tool.activities.dpa.access import link_holds_dpa
+from lti_tool.activities.dsl.selectors import link_holds_dsl
 from lti_tool.activities.models import Placement
 from lti_tool.activities.placements import MAX_ATTEMPTS, PlacementOptions, placement_bind
 from lti_tool.activities.roleplays.teams import link_holds_roleplay
@@ -45,13 +46,16 @@ _QUERY_MAX = 200
 def trainer_link_landing(launch: LtiLaunch) -> str | None:
     """Settings hook of the launch view (LTI_TRAINER_LINK_LANDING): a trainer launching a
     link with no activity yet opens the catalogue in binding mode; a role-play link opens
-    its setup page (teams and roles); a DPA case link, its list of analyses."""
+    its setup page (teams and roles); a DPA case link, its list of analyses; a DSL
+    project link, its submissions."""
     if launch.resource_link_id is None:
         return None
     if link_holds_roleplay(resource_link_pk=launch.resource_link_id):
         return reverse("roleplays:setup", args=[launch.resource_link_id])
     if link_holds_dpa(resource_link_pk=launch.resource_link_id):
         return reverse("dpa:trainer", args=[launch.resource_link_id])
+    if link_holds_dsl(resource_link_pk=launch.resource_link_id):
+        return reverse("dsl:trainer", args=[launch.resource_link_id])
     if not catalogue.resource_link_needs_binding(resource_link_pk=launch.resource_link_id):
         return None
     return reverse("activities:catalogue_bind", args=[launch.resource_link_id])

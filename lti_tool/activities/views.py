@@ -166,7 +166,11 @@ def _attempt(request: HttpRequest, resource_link_pk: int, number: int) -> tuple[
 
 
 # Kinds with pages of their own: the student's landing redirects there (issues 8 and 9).
-_KIND_HOMES = {ActivityKind.ROLEPLAY.value: "roleplays:home", ActivityKind.DPA.value: "dpa:case"}
+_KIND_HOMES = {
+    ActivityKind.ROLEPLAY.value: "roleplays:home",
+    ActivityKind.DPA.value: "dpa:case",
+    ActivityKind.DSL.value: "dsl:home",
+}
 
 
 @lti_launch_required

@@ -41,6 +41,9 @@ class Canvas(BaseModel):
     submitted_by = models.ForeignKey(
         LtiUser, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The trainer's grading screen as it stands, per criterion code: {"level": 0..4 or
+    # None (N/E), "decided": bool, "comment": text}; saved as the trainer goes.
+    review = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["placement", "number"]
