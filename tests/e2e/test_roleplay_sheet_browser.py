@@ -118,4 +118,7 @@ def test_two_co_animators_edit_the_sheet_at_once_and_nothing_is_lost(page: Any, 
         SheetRevision.objects.filter(sheet__team=pair.team).values_list("author__name", flat=True)
     )
     assert authors == {"Léa Bernard", "Hugo Petit"}
+    hugo.reload()
+    expect(hugo.locator("#s-rules")).to_have_value("Confidentialité ; téléphones en silencieux")
+    hugo.screenshot(path=str(ARTIFACTS / "roleplay-sheet-phone.png"), full_page=True)
     hugo.context.close()
