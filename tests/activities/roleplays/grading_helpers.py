@@ -13,7 +13,7 @@ from lti_tool.activities.models import Placement
 from lti_tool.activities.placements import placement_bind_from_custom
 from lti_tool.activities.roleplays.access import brief_of
 from lti_tool.activities.roleplays.content import RolePlay
-from lti_tool.activities.roleplays.grading import LevelChoice, Slot
+from lti_tool.activities.roleplays.grading import LevelChoice, Slot, team_grading_save
 from lti_tool.activities.roleplays.models import GridEntry, LiveSession, Team, TeamMember
 from lti_tool.activities.services import activities_load, shipped_files
 from lti_tool.grading.models import DomainResult
@@ -84,3 +84,8 @@ def results_of(user: LtiUser, placement: Placement) -> dict[str, DomainResult]:
             assessment__lti_user=user, assessment__resource_link=placement.resource_link
         )
     }
+
+
+def graded(trainer: Launched, team: Team, rp: RolePlay, changes: dict[Slot, LevelChoice]) -> None:
+    """The trainer saves ``changes`` on the team's grading screen (the service behind it)."""
+    team_grading_save(team=team, brief=rp, actor=trainer.lti_user, changes=changes)

@@ -17,7 +17,6 @@ from lti_tool.activities.roleplays.grading import (
     member_absence_set,
     student_roleplay_results,
     team_grading,
-    team_grading_save,
     team_grading_validate,
 )
 from lti_tool.activities.roleplays.models import TeamMember
@@ -28,6 +27,7 @@ from tests.activities.roleplays.fixtures import roleplay  # noqa: F401
 from tests.activities.roleplays.grading_helpers import (
     brief,
     everything_at,
+    graded,
     observer_level,
     results_of,
     team_formed,
@@ -48,11 +48,11 @@ def _scores(user: Any, placement: Any) -> dict[str, Decimal]:
 
 def test_a_shared_criterion_set_once_gives_every_member_the_same_score(demo: Any) -> None:
     trainer, placement, team, (lea, hugo) = team_formed(demo, "lea.bernard", "hugo.petit")
-    team_grading_save(
-        team=team,
-        brief=brief(placement),
-        actor=trainer.lti_user,
-        changes={
+    graded(
+        trainer,
+        team,
+        brief(placement),
+        {
             ("CA-PREP", None): LevelChoice(4),
             ("CA-EVAL", None): LevelChoice(2, "Trop court"),
         },
@@ -67,11 +67,11 @@ def test_a_shared_criterion_set_once_gives_every_member_the_same_score(demo: Any
 
 def test_individual_criteria_are_graded_per_student(demo: Any) -> None:
     trainer, placement, team, (lea, hugo) = team_formed(demo, "lea.bernard", "hugo.petit")
-    team_grading_save(
-        team=team,
-        brief=brief(placement),
-        actor=trainer.lti_user,
-        changes={
+    graded(
+        trainer,
+        team,
+        brief(placement),
+        {
             ("CA-PREP", None): LevelChoice(4),
             ("CA-EVAL", None): LevelChoice(2),
             ("CA-CADRE", lea.lti_user.pk): LevelChoice(4),
@@ -106,12 +106,7 @@ def test_observers_levels_are_shown_and_never_counted(demo: Any) -> None:
     TeamMember.objects.filter(lti_user=observer).delete()
     observer_level(team, observer, "CA-CADRE", 0, lea.lti_user)
     observer_level(team, hugo.lti_user, "CA-CADRE", 1, lea.lti_user)
-    team_grading_save(
-        team=team,
-        brief=brief(placement),
-        actor=trainer.lti_user,
-        changes={("CA-CADRE", lea.lti_user.pk): LevelChoice(4)},
-    )
+    graded(trainer, team, brief(placement), {("CA-CADRE", lea.lti_user.pk): LevelChoice(4)})
     assert _scores(lea.lti_user, placement) == {"DC2": D("20.00")}  # β = 0: inputs only
     cell = team_grading(team=team, brief=brief(placement)).cell("CA-CADRE", str(lea.lti_user.pk))
     assert cell is not None and cell.inputs is not None
@@ -123,12 +118,7 @@ def test_an_absent_student_has_individual_criteria_ne_and_shared_ones_still_coun
 ) -> None:
     trainer, placement, team, (lea, hugo) = team_formed(demo, "lea.bernard", "hugo.petit")
     rp = brief(placement)
-    team_grading_save(
-        team=team,
-        brief=rp,
-        actor=trainer.lti_user,
-        changes=everything_at(rp, [lea.lti_user, hugo.lti_user], 3),
-    )
+    graded(trainer, team, rp, everything_at(rp, [lea.lti_user, hugo.lti_user], 3))
     assert set(_scores(hugo.lti_user, placement)) == {"DC1", "DC2", "DC3", "DC4"}
     member_absence_set(
         team=team, brief=rp, actor=trainer.lti_user, lti_user_pk=hugo.lti_user.pk, absent=True
@@ -143,12 +133,7 @@ def test_an_absent_student_has_individual_criteria_ne_and_shared_ones_still_coun
         "DC4": D("15.00"),
     }
     with pytest.raises(ValidationFailed):
-        team_grading_save(
-            team=team,
-            brief=rp,
-            actor=trainer.lti_user,
-            changes={("CA-CADRE", hugo.lti_user.pk): LevelChoice(2)},
-        )
+        graded(trainer, team, rp, {("CA-CADRE", hugo.lti_user.pk): LevelChoice(2)})
     team_grading_validate(team=team, brief=rp, actor=trainer.lti_user)
     assert Passback.objects.filter(result__assessment__lti_user=hugo.lti_user).count() == 1
 
@@ -156,12 +141,7 @@ def test_an_absent_student_has_individual_criteria_ne_and_shared_ones_still_coun
 def test_nothing_is_final_or_sent_before_validation(demo: Any) -> None:
     trainer, placement, team, (lea, hugo) = team_formed(demo, "lea.bernard", "hugo.petit")
     rp = brief(placement)
-    team_grading_save(
-        team=team,
-        brief=rp,
-        actor=trainer.lti_user,
-        changes=everything_at(rp, [lea.lti_user, hugo.lti_user], 2),
-    )
+    graded(trainer, team, rp, everything_at(rp, [lea.lti_user, hugo.lti_user], 2))
     results = [*results_of(lea.lti_user, placement).values()]
     assert results and all(r.status == ResultStatus.TO_REVIEW for r in results)
     assert not Passback.objects.exists()
@@ -175,11 +155,11 @@ def test_validation_finalises_each_domain_and_outboxes_one_score_per_domain(
 ) -> None:
     trainer, placement, team, (lea, hugo) = team_formed(demo, "lea.bernard", "hugo.petit")
     rp = brief(placement)
-    team_grading_save(
-        team=team,
-        brief=rp,
-        actor=trainer.lti_user,
-        changes={
+    graded(
+        trainer,
+        team,
+        rp,
+        {
             **everything_at(rp, [lea.lti_user, hugo.lti_user], 3, "Bien"),
             ("CA-TECH", lea.lti_user.pk): LevelChoice(None),
             ("CA-REFL", lea.lti_user.pk): LevelChoice(None),
@@ -208,18 +188,13 @@ def test_validation_finalises_each_domain_and_outboxes_one_score_per_domain(
 def test_a_change_after_validation_waits_then_reposts_only_its_domain(demo: Any) -> None:
     trainer, placement, team, (lea, hugo) = team_formed(demo, "lea.bernard", "hugo.petit")
     rp = brief(placement)
-    team_grading_save(
-        team=team,
-        brief=rp,
-        actor=trainer.lti_user,
-        changes=everything_at(rp, [lea.lti_user, hugo.lti_user], 3, "Bien"),
-    )
+    graded(trainer, team, rp, everything_at(rp, [lea.lti_user, hugo.lti_user], 3, "Bien"))
     team_grading_validate(team=team, brief=rp, actor=trainer.lti_user)
-    team_grading_save(
-        team=team,
-        brief=rp,
-        actor=trainer.lti_user,
-        changes={("CA-BIN", lea.lti_user.pk): LevelChoice(1, "A contredit sa partenaire")},
+    graded(
+        trainer,
+        team,
+        rp,
+        {("CA-BIN", lea.lti_user.pk): LevelChoice(1, "A contredit sa partenaire")},
     )
     dc4 = results_of(lea.lti_user, placement)["DC4"]
     assert dc4.status == ResultStatus.FINAL and dc4.score_20 == D("15.00")  # still the sent one
@@ -248,12 +223,7 @@ def test_a_change_after_validation_waits_then_reposts_only_its_domain(demo: Any)
 def test_a_validated_domain_cannot_silently_lose_its_grade(demo: Any) -> None:
     trainer, placement, team, (lea, hugo) = team_formed(demo, "lea.bernard", "hugo.petit")
     rp = brief(placement)
-    team_grading_save(
-        team=team,
-        brief=rp,
-        actor=trainer.lti_user,
-        changes=everything_at(rp, [lea.lti_user, hugo.lti_user], 3),
-    )
+    graded(trainer, team, rp, everything_at(rp, [lea.lti_user, hugo.lti_user], 3))
     team_grading_validate(team=team, brief=rp, actor=trainer.lti_user)
     with pytest.raises(Conflict):
         member_absence_set(
@@ -268,9 +238,7 @@ def test_a_domain_set_back_to_ne_before_validation_loses_its_result(demo: Any) -
     trainer, placement, team, (lea, _hugo) = team_formed(demo, "lea.bernard", "hugo.petit")
     rp = brief(placement)
     slot = ("CA-TECH", lea.lti_user.pk)
-    team_grading_save(team=team, brief=rp, actor=trainer.lti_user, changes={slot: LevelChoice(2)})
+    graded(trainer, team, rp, {slot: LevelChoice(2)})
     assert set(results_of(lea.lti_user, placement)) == {"DC1"}
-    team_grading_save(
-        team=team, brief=rp, actor=trainer.lti_user, changes={slot: LevelChoice(None)}
-    )
+    graded(trainer, team, rp, {slot: LevelChoice(None)})
     assert results_of(lea.lti_user, placement) == {}

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from lti_tool.activities.roleplays.grading import LevelChoice, team_grading_save
+from lti_tool.activities.roleplays.grading import LevelChoice
 from lti_tool.demo.models import DemoGrade
 from lti_tool.grading.models import Passback
 from tests.activities.roleplays.fixtures import roleplay  # noqa: F401
-from tests.activities.roleplays.grading_helpers import brief, everything_at, team_formed
+from tests.activities.roleplays.grading_helpers import brief, everything_at, graded, team_formed
 from tests.grading.frameworks_fixtures import decesf  # noqa: F401
 from tests.grading.worker import WorkerProcess, wait_until
 
@@ -52,11 +52,11 @@ def test_validating_a_team_posts_each_students_domains_and_a_change_only_its_own
 ) -> None:
     trainer, placement, team, (lea, hugo) = team_formed(demo, "lea.bernard", "hugo.petit")
     rp = brief(placement)
-    team_grading_save(
-        team=team,
-        brief=rp,
-        actor=trainer.lti_user,
-        changes={
+    graded(
+        trainer,
+        team,
+        rp,
+        {
             **everything_at(rp, [lea.lti_user, hugo.lti_user], 3, "Bien"),
             ("CA-TECH", lea.lti_user.pk): LevelChoice(None),
             ("CA-REFL", lea.lti_user.pk): LevelChoice(None),
@@ -80,11 +80,8 @@ def test_validating_a_team_posts_each_students_domains_and_a_change_only_its_own
         ("hugo.petit", "DC1"): D("15"),
     }  # Léa has no DC1 grade: all its criteria were N/E for her (no 0)
 
-    team_grading_save(
-        team=team,
-        brief=rp,
-        actor=trainer.lti_user,
-        changes={("CA-BIN", lea.lti_user.pk): LevelChoice(1, "Contredit sa partenaire")},
+    graded(
+        trainer, team, rp, {("CA-BIN", lea.lti_user.pk): LevelChoice(1, "Contredit sa partenaire")}
     )
     assert trainer.post(validate, {}, tokens=tokens).status_code == 303
     _sent(worker, 8)
