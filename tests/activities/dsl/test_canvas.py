@@ -85,7 +85,7 @@ def team_of_three(demo: Any) -> tuple[list[Launched], Canvas]:
 
 
 def test_a_team_fills_up_to_its_size_and_a_student_works_on_one_canvas(dsl: Any) -> None:
-    members, canvas = team_of_three(dsl)
+    _members, canvas = team_of_three(dsl)
     assert canvas.name == "Équipe 1" and canvas.members.count() == 3
     lucas = launch_dsl(dsl, "lucas.fontaine")
     with pytest.raises(Conflict, match="complète"):
@@ -233,7 +233,7 @@ def _grade(canvas: Canvas, trainer: Launched, levels: dict[str, str]) -> service
 
 def test_the_dilemma_score_blends_at_alpha_inside_its_criterion_only(dsl: Any) -> None:
     lea, good = _submitted(dsl, "lea.bernard", "negocier")  # DIAG 4, MED 3
-    hugo, poor = _submitted(dsl, "hugo.petit", "accepter")  # DIAG 1, MED 1
+    _hugo, poor = _submitted(dsl, "hugo.petit", "accepter")  # DIAG 1, MED 1
     trainer = launch_dsl(dsl, "trainer")
     brief = brief_for(lea)
     levels = {c.code: "2" for c in brief.criteria}
@@ -256,7 +256,7 @@ def test_the_dilemma_score_blends_at_alpha_inside_its_criterion_only(dsl: Any) -
 
 
 def test_a_criterion_the_trainer_leaves_ne_stays_ne_despite_its_automatic_score(dsl: Any) -> None:
-    lea, canvas = _submitted(dsl, "lea.bernard", "negocier")
+    _lea, canvas = _submitted(dsl, "lea.bernard", "negocier")
     trainer = launch_dsl(dsl, "trainer")
     reviewed = _grade(canvas, trainer, {"DSL-TER": "4", "DSL-MED": "ne"})
     assert set(reviewed.grade.domains) == {"DC4"}  # DC2 (DIAG fed by the card) has no result
