@@ -75,6 +75,7 @@ from passback import (
     ROOT,
     Children,
     _tool_and_registration,
+    cpu_by_group,
     django_prepare,
     free_port,
     web_start,
@@ -298,6 +299,7 @@ class Figures:
     triggered_at: dict[tuple[int, str], float] = field(default_factory=dict)
     delivered_after: dict[tuple[int, str], float] = field(default_factory=dict)
     errors: Counter[str] = field(default_factory=Counter)
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds per process group
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, bucket: list[float], seconds: float) -> None:
@@ -460,12 +462,16 @@ def sessions(bench: Bench, action: str, timeout: float) -> None:
             )
 
 
-def run(bench: Bench, args: argparse.Namespace) -> Figures:
+def run(bench: Bench, args: argparse.Namespace, roots: dict[str, list[int]]) -> Figures:
+    from django.db import connection
+
     figures = Figures()
+    database = str(connection.settings_dict["NAME"])
     page_headers(bench.trainer, bench.url("console", 0), args.timeout)
     for person in bench.people:
         page_headers(person, bench.url("live", person.team), args.timeout)
     sessions(bench, "live_start", args.timeout)
+    cpu_before = cpu_by_group(roots, database)
     start = time.monotonic()
     until = start + args.seconds
     threads = [
@@ -512,6 +518,8 @@ def run(bench: Bench, args: argparse.Namespace) -> Figures:
             last = time.monotonic()
             print(f"  {last - start:5.0f} s: {len(figures.saves)} saves, {len(figures.polls)} polls, "
                   f"{len(figures.delivered_after)}/{len(figures.triggered_at)} incidents delivered", flush=True)  # fmt: skip
+    cpu_after = cpu_by_group(roots, database)
+    figures.cpu = {k: cpu_after[k] - cpu_before.get(k, 0) for k in cpu_after}
     sessions(bench, "live_stop", args.timeout)
     return figures
 
@@ -566,10 +574,45 @@ def report(bench: Bench, figures: Figures, args: argparse.Namespace, setup_secon
         f"rows                   {GridEntry.objects.filter(session__team__in=bench.teams).count()} grid entries, "
         f"{ObserverNote.objects.filter(session__team__in=bench.teams).count()} notes"
     )
+    requests_count = (
+        len(figures.saves) + len(figures.polls) + len(figures.console_polls) + len(figures.triggers)
+    )
+    if figures.cpu and requests_count:
+        per = {k: v * 1000 / requests_count for k, v in figures.cpu.items()}
+        print(
+            f"CPU during the run      {', '.join(f'{k} {v:.0f} s' for k, v in figures.cpu.items())} "
+            f"(other: the rest of the machine)"
+        )
+        print(
+            f"CPU per request         web {per.get('web', 0):.1f} ms + PostgreSQL {per['postgres']:.1f} ms "
+            f"+ Redis {per['redis']:.1f} ms ({requests_count} requests; the benchmark's own "
+            f"clients: {per.get('bench', 0):.1f} ms)"
+        )
     for message, times in figures.errors.most_common(10):
         print(f"error ×{times}: {message}")
     lost = len(figures.triggered_at) - len(figures.delivered_after)
     return 1 if figures.errors or lost else 0
+
+
+def server_times(access_log: Path) -> None:
+    """Time spent inside gunicorn's worker per kind of request (from its access log)."""
+    kinds: dict[str, list[float]] = {"save": [], "poll": [], "console poll": [], "trigger": []}
+    for line in access_log.read_text(errors="replace").splitlines():
+        parts = line.split()
+        if len(parts) != 3 or not parts[2].isdigit():
+            continue
+        path, micros = parts[0], int(parts[2]) / 1000
+        if path.endswith(("/grille/", "/notes/")):
+            kinds["save"].append(micros)
+        elif path.endswith("/console/etat/"):
+            kinds["console poll"].append(micros)
+        elif path.endswith("/etat/"):
+            kinds["poll"].append(micros)
+        elif path.endswith("/declencher/"):
+            kinds["trigger"].append(micros)
+    print("in the web worker (gunicorn's request time, the accept queue excluded):")
+    for kind, values in kinds.items():
+        spread(f"  {kind}", values)
 
 
 def parse_args() -> argparse.Namespace:
@@ -608,6 +651,12 @@ def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     sys.path.insert(0, str(ROOT))
     log_dir = Path(tempfile.mkdtemp(prefix="atelier-bench-live-"))
+    access_log = log_dir / "access.log"
+    # gunicorn's own measure of each request (in the worker, accept queue excluded), to
+    # tell the code's cost from the machine's queueing in the client's figures.
+    env["GUNICORN_CMD_ARGS"] = (
+        f"--access-logfile {access_log} --access-logformat '%(U)s %(s)s %(D)s'"
+    )
     children = Children(log_dir=log_dir, env=env)
     atexit.register(children.stop_all)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -622,11 +671,15 @@ def main() -> int:
         print(f"starting gunicorn on {base_url} ({args.web_workers} workers)", flush=True)
         web_start(children, port, args.web_workers)
     bench = setup(base_url, observers=args.observers, teams=args.teams, timeout=args.timeout)
+    roots = {"bench": [os.getpid()], **{c.name: [c.process.pid] for c in children.items}}
     setup_seconds = time.perf_counter() - started
     print(f"setup done in {setup_seconds:.1f} s; running {args.seconds:.0f} s", flush=True)
     try:
-        figures = run(bench, args)
-        return report(bench, figures, args, setup_seconds)
+        figures = run(bench, args, roots)
+        status = report(bench, figures, args, setup_seconds)
+        if not args.base_url:
+            server_times(access_log)
+        return status
     finally:
         if not args.keep:
             for team in bench.teams:
