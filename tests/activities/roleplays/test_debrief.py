@@ -8,12 +8,14 @@ the trainer's teams screen forms it (built alongside)."""
 from __future__ import annotations
 
 import dataclasses
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from uuid import uuid4
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from lti_tool.activities.models import Placement
@@ -418,6 +420,35 @@ def test_a_save_from_a_stale_page_is_a_conflict_and_overwrites_nothing(pair: Pai
     assert conflict.value.status_code == 409 and conflict.value.extra == {"revision": 1}
     row = SessionReport.objects.get(session=pair.session, author=pair.lea)
     assert (row.revision, row.report) == (1, "Onglet A")
+
+
+def test_two_tabs_saving_the_same_revision_at_once_get_one_save_and_one_conflict(
+    pair: Pair,
+) -> None:
+    write(pair, pair.lea, 0)
+    barrier = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def save_in_thread(tab: str) -> None:
+        try:
+            barrier.wait(timeout=10)
+            write(pair, pair.lea, 1, report=f"Texte de l'onglet {tab}")
+            outcomes[tab] = "saved"
+        except Conflict:
+            outcomes[tab] = "conflict"
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=save_in_thread, args=(tab,)) for tab in "AB"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(outcomes.values()) == ["conflict", "saved"]
+    winner = next(tab for tab, outcome in outcomes.items() if outcome == "saved")
+    row = SessionReport.objects.get(author=pair.lea)
+    assert (row.revision, row.report) == (2, f"Texte de l'onglet {winner}")
 
 
 def test_a_draft_may_run_past_the_word_limit_but_a_submission_may_not(pair: Pair) -> None:
