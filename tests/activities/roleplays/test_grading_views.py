@@ -20,7 +20,7 @@ from lti_tool.activities.roleplays.models import (
     TeamMember,
 )
 from lti_tool.activities.roleplays.sheet import sheet_save
-from lti_tool.grading.models import Passback
+from lti_tool.grading.models import CriterionScore, Passback
 from lti_tool.grading.rules import ResultStatus
 from lti_tool.lti.middleware import LAUNCH_HEADER
 from tests.activities.roleplays.fixtures import launch_roleplay, roleplay  # noqa: F401
@@ -123,19 +123,21 @@ def test_the_plain_form_saves_every_slot_and_nothing_is_final(demo: Any) -> None
     assert "Plan B solide" in page and "18/20" in page
 
 
-def test_a_slot_saved_with_htmx_answers_with_the_slot_and_the_summary(demo: Any) -> None:
-    trainer, placement, team, (lea, _hugo) = team_formed(demo, "lea.bernard", "hugo.petit")
-    observer_level(team, _hugo.lti_user, "CA-CADRE", 2, lea.lti_user)
+def test_a_slot_saved_with_htmx_answers_with_its_status_and_the_summary(demo: Any) -> None:
+    trainer, placement, team, (lea, hugo) = team_formed(demo, "lea.bernard", "hugo.petit")
+    observer_level(team, hugo.lti_user, "CA-CADRE", 2, lea.lti_user)
     urls = _urls(trainer, team.pk)
     slot = f"CA-CADRE:{lea.lti_user.pk}"
     response = _htmx(
         trainer, urls["grading_save"], {f"level:{slot}": "4", f"comment:{slot}": "Cadre clair"}
     )
     assert response.status_code == 200, response.text[:2000]
-    assert f'id="cell-CA-CADRE-{lea.lti_user.pk}"' in response.text
-    assert "Enregistré." in response.text and "Cadre clair" in response.text
+    assert 'data-testid="saved"' in response.text
     assert 'id="grading-summary"' in response.text and 'hx-swap-oob="true"' in response.text
-    assert "médiane 2" in response.text  # the observers' level, shown beside
+    assert "20/20" in response.text  # Léa's DC2, moved in the summary
+    page = trainer.get(urls["grading"]).text
+    cell = page.split(f'id="cell-CA-CADRE-{lea.lti_user.pk}"')[1].split('id="cell-')[0]
+    assert "Cadre clair" in cell and "médiane 2" in cell  # the observers' level beside
     assert results_of(lea.lti_user, placement)["DC2"].score_20 == D("20.00")
 
 
@@ -254,5 +256,13 @@ def test_in_a_browser_each_choice_saves_as_the_trainer_goes(demo: Any, page: Any
     summary = page.locator(f'#membre-{lea.lti_user.pk} tr[data-domain="DC2"]')
     assert summary.get_attribute("data-state") == "to_validate"
     assert "20/20" in summary.inner_text()  # updated in place, no reload
+    cell.get_by_text("Enregistré.").evaluate("node => node.remove()")
+    cell.get_by_label("Commentaire pour l'étudiant·e", exact=False).fill("Plan B prévu")
+    cell.get_by_label("Commentaire pour l'étudiant·e", exact=False).press("Tab")
+    cell.get_by_text("Enregistré.").wait_for()
     page.screenshot(path=str(ARTIFACTS / "roleplay-grading.png"), full_page=True)
     assert results_of(lea.lti_user, placement)["DC2"].score_20 == D("20.00")
+    notes = CriterionScore.objects.filter(
+        assessment__lti_user=lea.lti_user, criterion_code="CA-PREP", superseded=False
+    ).values_list("note", flat=True)
+    assert list(notes) == ["Plan B prévu"]

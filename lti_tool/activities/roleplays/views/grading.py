@@ -25,6 +25,7 @@ from lti_tool.activities.roleplays.access import (
     team_get,
     trainer_required,
 )
+from lti_tool.activities.roleplays.models import Team
 from lti_tool.core.exceptions import ApplicationError, PermissionDenied, ValidationFailed
 from lti_tool.grading.feedback import LEVEL_LABELS
 from lti_tool.lti.csrf import launch_csrf_protect
@@ -115,43 +116,28 @@ def grading_save(request: HttpRequest, resource_link_pk: int, team_pk: int) -> H
     except ApplicationError as error:
         if not request.htmx:  # type: ignore[attr-defined]
             raise
-        return _cell(request, viewer, team_pk, request.POST, error=error.message, status=422)
+        return _saved(request, viewer, team, error=error.message, status=422)
     if request.htmx:  # type: ignore[attr-defined]
-        return _cell(request, viewer, team_pk, request.POST)
+        return _saved(request, viewer, team)
     return _redirect(
         request, "roleplays:grading", resource_link_pk, team_pk, fait="enregistre", anchor="resume"
     )
 
 
-def _cell(
-    request: HttpRequest,
-    viewer: Viewer,
-    team_pk: int,
-    data: QueryDict,
-    *,
-    error: str = "",
-    status: int = 200,
+def _saved(
+    request: HttpRequest, viewer: Viewer, team: Team, *, error: str = "", status: int = 200
 ) -> HttpResponse:
-    """The slot just saved, and the per-student summary out of band (a shared criterion
-    moves every member's domain score)."""
-    team = team_get(viewer, team_pk=team_pk)
-    state = grading.team_grading(team=team, brief=brief_of(viewer.placement))
-    key = next((k for k in data if k.startswith("level:")), "")
-    _kind, code, who = [*key.split(":"), "", "", ""][:3]
-    cell = state.cell(code, who)
-    if cell is None:
-        raise ValidationFailed(_("Formulaire d'évaluation illisible : rechargez la page."))
+    """What htmx swaps after a slot's save: the slot's status line (its fields stay as the
+    trainer left them: nothing typed meanwhile is lost) and, out of band, the per-student
+    summary (a shared criterion moves every member's domain scores)."""
     return render(
         request,
-        "roleplays/_grading_cell_saved.html",
+        "roleplays/_grading_saved.html",
         {
-            "grading": state,
-            "cell": cell,
+            "grading": grading.team_grading(team=team, brief=brief_of(viewer.placement)),
             "link_pk": viewer.placement.resource_link_id,
             "course": viewer.placement.resource_link.context,
-            "level_labels": LEVELS,
             "error": error,
-            "saved": not error,
         },
         status=status,
     )
