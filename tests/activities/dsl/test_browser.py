@@ -1,0 +1,127 @@
+"""In Debian's chromium, inside the platform's iframe: the trainer chooses teams of three;
+Léa founds a team and Hugo joins it from his own browser; each plays one dilemma card
+(immediate feedback), they fill the canvas with the autosave (the stakeholder map and the
+phasing are redrawn from their tables), and Léa submits: the canvas is locked for both.
+
+Screenshots go to test-artifacts/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from lti_tool.activities.dsl.models import Canvas, DilemmaChoice
+from tests.activities.dsl.fixtures import dsl_link
+from tests.e2e.chromium import ARTIFACTS
+from tests.grading.frameworks_fixtures import decesf  # noqa: F401
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("decesf"),
+]
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+def snap(page: Any, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"dsl-{name}.png"), full_page=True)
+
+
+def launch_in_frame(page: Any, demo: Any, username: str) -> Any:
+    page.goto(f"{demo.base_url}/demo/")
+    page.locator(f"[data-testid='launch-{username}-{dsl_link(demo).pk}']").click()
+    return page.frame_locator("[data-testid=tool-frame]")
+
+
+def saved(tool: Any) -> None:
+    sync_api.expect(tool.get_by_test_id("autosave-status")).to_contain_text("Enregistré")
+
+
+def go_to_step(tool: Any, number: int) -> None:
+    tool.get_by_test_id(f"step-link-{number}").click()
+    sync_api.expect(tool.get_by_test_id("step-title")).to_contain_text(f"Étape {number}")
+
+
+def test_a_team_of_two_completes_a_canvas_and_submits_it(page: Any, dsl: Any) -> None:
+    expect = sync_api.expect
+    trainer = launch_in_frame(page, dsl, "claire.martin")
+    trainer.get_by_test_id("team-size").select_option("3")
+    trainer.get_by_test_id("team-size-save").click()
+    expect(trainer.get_by_test_id("team-size")).to_have_value("3")
+
+    lea = launch_in_frame(page, dsl, "lea.bernard")
+    lea.get_by_test_id("start").click()
+    expect(lea.get_by_test_id("canvas-members")).to_contain_text("Équipe 1")
+    lea.locator("#f-portrait").fill("Un quartier coupé du centre par la voie ferrée.")
+    saved(lea)
+    go_to_step(lea, 2)
+    lea.locator("#opt-diagnostic-express-negocier").check()
+    lea.get_by_test_id("dilemma-submit").click()
+    expect(lea.get_by_test_id("dilemma-feedback")).to_contain_text("voie de la négociation")
+
+    context = page.context.browser.new_context(locale="fr-FR")
+    other = context.new_page()
+    try:
+        hugo = launch_in_frame(other, dsl, "hugo.petit")
+        hugo.get_by_test_id("join-1").click()
+        expect(hugo.get_by_test_id("canvas-members")).to_contain_text("Hugo")
+        expect(hugo.locator("#f-portrait")).to_have_value(
+            "Un quartier coupé du centre par la voie ferrée."
+        )
+        go_to_step(hugo, 3)
+        hugo.locator("#opt-association-cultuelle-associer-cadre").check()
+        hugo.get_by_test_id("dilemma-submit").click()
+        expect(hugo.get_by_test_id("dilemma-feedback")).to_contain_text("Le partenariat est réel")
+        for index, (actor, interest, power, engagement) in enumerate(
+            (("CAF", "4", "4", "moteur"), ("Association Al Wafa", "4", "2", "favorable"))
+        ):
+            hugo.locator(f"[name=f-carte-acteurs-{index}-actor]").fill(actor)
+            hugo.locator(f"[name=f-carte-acteurs-{index}-interest]").select_option(interest)
+            hugo.locator(f"[name=f-carte-acteurs-{index}-power]").select_option(power)
+            hugo.locator(f"[name=f-carte-acteurs-{index}-engagement]").select_option(engagement)
+        saved(hugo)
+        hugo.get_by_test_id("save").click()  # the page again: the chart drawn from the table
+        expect(hugo.get_by_test_id("stakeholder-chart")).to_contain_text("Association Al Wafa")
+        snap(other, "1-hugo-stakeholders")
+    finally:
+        context.close()
+
+    go_to_step(lea, 4)
+    lea.locator("#rung-partenariat").check()
+    lea.locator("#f-echelon-justification").fill("Les habitant·es co-décident des actions.")
+    saved(lea)
+    go_to_step(lea, 5)
+    lea.locator("[name=f-phasage-0-start]").select_option("1")
+    lea.locator("[name=f-phasage-0-end]").select_option("1")
+    lea.locator("[name=f-phasage-0-action]").fill("Diagnostic partagé")
+    lea.locator("[name=f-phasage-1-start]").select_option("2")
+    lea.locator("[name=f-phasage-1-end]").select_option("3")
+    lea.locator("[name=f-phasage-1-action]").fill("Ateliers budget et énergie")
+    saved(lea)
+    go_to_step(lea, 5)
+    expect(lea.get_by_test_id("phasing-years")).to_contain_text("3 années")
+    expect(lea.get_by_test_id("phasing-timeline")).to_contain_text("Année 3")
+    go_to_step(lea, 8)
+    lea.locator("#f-note-elus").fill(
+        "Contexte\n\nLe quartier des Peupliers compte 4 200 habitants."
+    )
+    lea.locator("#f-affiche-habitants").fill("Venez construire le projet du quartier !")
+    saved(lea)
+    go_to_step(lea, 8)
+    expect(lea.get_by_test_id("submit-gaps")).to_have_count(0)
+    snap(page, "2-lea-step8")
+    lea.get_by_test_id("submit").click()
+    expect(lea.get_by_test_id("submitted-banner")).to_contain_text("Projet rendu")
+    expect(lea.locator("#f-note-elus")).to_have_attribute("readonly", "")
+    snap(page, "3-submitted")
+
+    canvas = Canvas.objects.get()
+    assert canvas.submitted and canvas.members.count() == 2
+    assert canvas.fields["carte-acteurs"][1]["actor"] == "Association Al Wafa"
+    choosers = {c.card_id: c.chosen_by.given_name for c in DilemmaChoice.objects.all()}
+    assert choosers == {"diagnostic-express": "Léa", "association-cultuelle": "Hugo"}
+    authors = {r.author.given_name for r in canvas.revisions.select_related("author")}
+    assert authors == {"Léa", "Hugo"}
