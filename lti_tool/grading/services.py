@@ -130,6 +130,12 @@ def _results_recompute(
     except RuleError as error:
         raise ValidationFailed(str(error)) from error
     kind = ActivityKind(assessment.activity_kind)
+    # A regrade may withdraw a domain's last evidence (a trainer turns its criteria to N/E):
+    # that domain then has no result — not 0 (domain.md §4.1) — unless it is already final,
+    # which only moderation changes.
+    DomainResult.objects.filter(assessment=assessment).exclude(domain_code__in=outcomes).exclude(
+        status=ResultStatus.FINAL
+    ).delete()
     results = []
     for domain, outcome in outcomes.items():
         result = DomainResult.objects.filter(assessment=assessment, domain_code=domain).first()

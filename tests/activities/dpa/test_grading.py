@@ -229,3 +229,16 @@ def test_an_unknown_level_or_criterion_is_refused(dpa: Any) -> None:
     assert keyed(trainer, submission, **{"level-CA-CADRE": "2"}).status_code == 400
     submission.refresh_from_db()
     assert submission.review == {}
+
+
+def test_a_domain_turned_to_n_e_before_validation_loses_its_result(dpa: Any) -> None:
+    submission = submitted(dpa, "hugo.petit")
+    trainer = launch_dpa(dpa, "claire.martin")
+    grade_all(trainer, submission, dict.fromkeys(CODES, "2"))
+    assert "DC4" in results(submission)
+    answer = keyed(trainer, submission, **{"level-DPA-PTN": "ne"})
+    assert "DC4" not in answer.json()["domains"]
+    assert "DC4" not in results(submission)  # no result — not 0, not a stale 10
+    validate(trainer, submission)
+    assert set(results(submission)) == {"DC1", "DC2", "DC3"}
+    assert not Passback.objects.filter(result__domain_code="DC4").exists()

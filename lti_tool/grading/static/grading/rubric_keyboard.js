@@ -16,6 +16,7 @@
     var help = root.querySelector("[data-rubric-help]");
     var text = root.dataset;
     var current = 0;
+    var sent = 0; // posts in flight may answer out of order: only the latest one is shown
     if (!form || !criteria.length) { return; }
 
     function say(message) { if (status) { status.textContent = message; } }
@@ -53,6 +54,7 @@
       });
       Object.keys(fields).forEach(function (name) { body.append(name, fields[name]); });
       state(fieldset, text.textSaving);
+      var mine = ++sent;
       return fetch(form.action, {
         method: "POST",
         body: body,
@@ -66,10 +68,12 @@
         say(answer.data.message || "");
         // Live per-domain scores, where the caller shows them: [data-rubric-domain="DC2"].
         var domains = answer.data.domains || {};
-        Array.prototype.forEach.call(document.querySelectorAll("[data-rubric-domain]"), function (cell) {
-          var score = domains[cell.dataset.rubricDomain];
-          cell.textContent = score === undefined ? "—" : score.replace(".", ",");
-        });
+        if (mine === sent) {
+          Array.prototype.forEach.call(document.querySelectorAll("[data-rubric-domain]"), function (cell) {
+            var score = domains[cell.dataset.rubricDomain];
+            cell.textContent = score === undefined ? "—" : score.replace(".", ",");
+          });
+        }
         root.dispatchEvent(new CustomEvent("rubric:saved", { detail: answer.data, bubbles: true }));
         return answer.data;
       }).catch(function (error) {
