@@ -27,8 +27,8 @@ sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 
 
-def open_page(page: Any, klass: Class, who: Launched, name: str) -> Any:
-    page.goto(f"{who.url(klass.path(name))}?launch={who.launch_id}")
+def open_page(page: Any, setup: Class, who: Launched, name: str) -> Any:
+    page.goto(f"{who.url(setup.path(name))}?launch={who.launch_id}")
     return page
 
 
