@@ -9,6 +9,7 @@ the placement.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Prefetch
@@ -26,8 +27,10 @@ from lti_tool.activities.dsl.models import (
 from lti_tool.activities.models import Placement
 from lti_tool.activities.placements import placement_bind_from_custom
 from lti_tool.core.exceptions import ApplicationError, NotFound, PermissionDenied
+from lti_tool.grading.feedback import INDICATOR_LABELS, READING_LABELS, indicator_reading
 from lti_tool.grading.models import DomainResult
-from lti_tool.grading.rules import ActivityKind
+from lti_tool.grading.rules import ActivityKind, ResultStatus
+from lti_tool.grading.rules import reading as reading_of
 from lti_tool.lti.launch_context import LtiLaunch
 from lti_tool.lti.models import LtiUser, ResourceLink
 
@@ -217,3 +220,49 @@ def submissions(placement: Placement) -> list[Submission]:
         )
         found.append(Submission(canvas=canvas, members=members, results=results))
     return found
+
+
+@dataclass(frozen=True)
+class CriterionFeedback:
+    code: str
+    label: str
+    reading: str  # acquis / en_cours / non_acquis
+    reading_label: str
+    comment: str
+
+
+@dataclass(frozen=True)
+class DomainFeedback:
+    code: str
+    title: str
+    score_20: Decimal
+    reading: str
+    reading_label: str
+    criteria: list[CriterionFeedback]
+
+
+def student_feedback(canvas: Canvas, brief: DslBrief, lti_user: LtiUser) -> list[DomainFeedback]:
+    """What a member reads once the trainer validated: per domain, the score and each
+    criterion's reading with the trainer's comment (domain.md §4.1 point 5). Nothing
+    while a result waits for validation."""
+    member = next((m for m in canvas.members.all() if m.lti_user_id == lti_user.pk), None)
+    if member is None or member.assessment_id is None:
+        return []
+    results = list(DomainResult.objects.filter(assessment_id=member.assessment_id))
+    if not results or any(r.status != ResultStatus.FINAL for r in results):
+        return []
+    comments = {code: item.get("comment", "") for code, item in canvas.review.items()}
+    feedback = []
+    for result in sorted(results, key=lambda r: brief.domains().index(r.domain_code)):
+        criteria = []
+        for piece in result.evidence:
+            code = str(piece["criterion"])
+            reading = indicator_reading(Decimal(str(piece["ratio"])))
+            criterion = next(c for c in brief.criteria if c.code == code)
+            criteria.append(CriterionFeedback(code, criterion.criterion.label, reading.value,
+                                              str(INDICATOR_LABELS[reading]), comments.get(code, "")))  # fmt: skip
+        domain_reading = reading_of(result.score_20)
+        feedback.append(DomainFeedback(result.domain_code, result.domain_title, result.score_20,
+                                       domain_reading.value, str(READING_LABELS[domain_reading]),
+                                       criteria))  # fmt: skip
+    return feedback

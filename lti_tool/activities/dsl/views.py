@@ -156,6 +156,9 @@ def _step_context(
         "members": list(canvas.members.all()),
         "gaps": rules.submission_gaps(brief, fields) if number == len(brief.steps) else [],
         "revision": canvas.revision, "locked": canvas.submitted or viewer.is_trainer,
+        "feedback": (
+            selectors.student_feedback(canvas, brief, viewer.lti_user) if canvas.submitted else []
+        ),
     }  # fmt: skip
 
 

@@ -209,7 +209,11 @@ def test_the_trainer_lands_on_the_list_grades_and_validates(dsl: Any) -> None:
     assert set(results) == {"DC2", "DC3", "DC4"}  # DC1 not graded: no result, not 0
     assert all(r.status == ResultStatus.TO_REVIEW for r in results.values())
     assert not Passback.objects.exists()
+    assert 'data-testid="feedback"' not in lea.get(url(lea, "step", canvas.pk, 1)).text
     validate = trainer.post(url(trainer, "validate", canvas.pk), {}, tokens=tokens)
     assert validate.status_code == 303
     assert set(DomainResult.objects.values_list("status", flat=True)) == {ResultStatus.FINAL}
     assert Passback.objects.count() == 3
+    page = text_of(lea.get(url(lea, "step", canvas.pk, 1)))
+    assert 'data-testid="feedback"' in page and "Bonne négociation." in page
+    assert page.count('data-testid="domain-score"') == 3
