@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import requests
+from django.urls import reverse
 
 from lti_tool.activities.dpa.access import case_of
 from lti_tool.activities.dpa.models import DpaSubmission
@@ -242,3 +243,10 @@ def test_a_domain_turned_to_n_e_before_validation_loses_its_result(dpa: Any) -> 
     validate(trainer, submission)
     assert set(results(submission)) == {"DC1", "DC2", "DC3"}
     assert not Passback.objects.filter(result__domain_code="DC4").exists()
+
+
+def test_the_course_page_leads_the_trainer_to_the_dpa_analyses(dpa: Any) -> None:
+    trainer = launch_dpa(dpa, "claire.martin")
+    page = text_of(trainer.get(reverse("activities:course_home", args=[trainer.context.pk])))
+    assert f'data-testid="dpa-link-{trainer.resource_link.pk}"' in page
+    assert case_path(trainer, "trainer") in page

@@ -156,9 +156,11 @@
       else if (key === "?" && help) { event.preventDefault(); help.open = !help.open; }
     }, true);
 
-    // Start on the first criterion still to grade (all decided: the first one).
+    // Start on the first criterion still to grade. When all are decided (a graded or
+    // validated analysis), the page stays at its top, where its status message is; the keys
+    // work from the first criterion.
     var first = criteria.findIndex(function (f) { return f.classList.contains("undecided"); });
-    select(first < 0 ? 0 : first);
+    select(first < 0 ? 0 : first, first >= 0);
   }
 
   function start() {
