@@ -141,6 +141,8 @@ def test_an_absent_student_has_individual_criteria_ne_and_shared_ones_still_coun
 def test_nothing_is_final_or_sent_before_validation(demo: Any) -> None:
     trainer, placement, team, (lea, hugo) = team_formed(demo, "lea.bernard", "hugo.petit")
     rp = brief(placement)
+    with pytest.raises(ValidationFailed):  # nothing graded yet: nothing to validate
+        team_grading_validate(team=team, brief=rp, actor=trainer.lti_user)
     graded(trainer, team, rp, everything_at(rp, [lea.lti_user, hugo.lti_user], 2))
     results = [*results_of(lea.lti_user, placement).values()]
     assert results and all(r.status == ResultStatus.TO_REVIEW for r in results)

@@ -227,12 +227,19 @@ def team_grading_validate(*, team: Team, brief: RolePlay, actor: LtiUser) -> lis
     team = Team.objects.select_for_update().get(pk=team.pk)
     rubric = brief_rubric(brief)
     finalised: list[DomainResult] = []
-    for member in members_of(team):
-        if member.assessment is None:
-            continue
-        choices = stored_choices(member.assessment)
+    graded = [
+        m.assessment
+        for m in members_of(team)
+        if m.assessment is not None and m.assessment.results.exists()
+    ]
+    if not graded:
+        raise ValidationFailed(
+            _("Aucun critère n'est encore noté pour cette équipe : il n'y a rien à valider.")
+        )
+    for assessment in graded:
+        choices = stored_choices(assessment)
         grade = rubric_grade(rubric, levels={c: ch.level for c, ch in choices.items()})
-        for result in member.assessment.results.order_by("domain_code"):
+        for result in assessment.results.order_by("domain_code"):
             outcome = grade.domains.get(result.domain_code)
             if outcome is None:
                 continue  # cannot happen: an all-N/E domain's result is pruned at save
