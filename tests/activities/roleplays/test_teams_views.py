@@ -6,6 +6,7 @@ shown to their holder and the trainer only."""
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -368,3 +369,22 @@ def test_a_team_cannot_be_deleted_once_its_session_has_started(
     )
     assert response.status_code == 409
     assert Team.objects.filter(pk=team.pk).exists()
+
+
+def test_two_students_taking_the_last_seat_at_once_get_one_seat_and_one_409(
+    course: Course,
+) -> None:
+    teams.setup_update(
+        placement=course.placement, team_size=2, self_enrolment_open=True, preparation_due_at=None
+    )
+    lea, hugo, ines = (_student(course, u) for u in ("lea.bernard", "hugo.petit", "ines.moreau"))
+    team = teams.team_enrol_create(placement=course.placement, student=lea.lti_user)
+    action = _url(course, "enrol_join", team.pk)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = list(
+            pool.map(
+                lambda who: who.post(action, {}, tokens=_tokens(who)).status_code, (hugo, ines)
+            )
+        )
+    assert sorted(answers) == [303, 409]
+    assert team.members.count() == 2
