@@ -2,20 +2,29 @@
 Léa founds a team and Hugo joins it from his own browser; each plays one dilemma card
 (immediate feedback), they fill the canvas with the autosave (the stakeholder map and the
 phasing are redrawn from their tables), and Léa submits: the canvas is locked for both.
+Then the trainer grades with the keyboard only and validates; a real worker posts each
+student's grades per domain to the platform's gradebook.
 
 Screenshots go to test-artifacts/ (git-ignored).
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from lti_tool.activities.dsl.models import Canvas, DilemmaChoice
+from lti_tool.demo.models import DemoGrade
+from lti_tool.grading.models import Passback
 from tests.activities.dsl.fixtures import dsl_link
 from tests.e2e.chromium import ARTIFACTS
 from tests.grading.frameworks_fixtures import decesf  # noqa: F401
+from tests.grading.worker import WorkerProcess, wait_until
+
+CRITERIA = ("DSL-TER", "DSL-PTN", "DSL-MED", "DSL-VEI", "DSL-DIAG", "DSL-MOB", "DSL-PLAN",
+            "DSL-EQP", "DSL-EVAL", "DSL-ETH", "DSL-NOTE", "DSL-HAB", "DSL-VQ", "DSL-BUD")  # fmt: skip
 
 pytestmark = [
     pytest.mark.browser,
@@ -45,7 +54,9 @@ def go_to_step(tool: Any, number: int) -> None:
     sync_api.expect(tool.get_by_test_id("step-title")).to_contain_text(f"Étape {number}")
 
 
-def test_a_team_of_two_completes_a_canvas_and_submits_it(page: Any, dsl: Any) -> None:
+def test_a_team_of_two_completes_a_canvas_submits_it_and_is_graded_with_the_keyboard(
+    page: Any, dsl: Any, worker: WorkerProcess
+) -> None:
     expect = sync_api.expect
     trainer = launch_in_frame(page, dsl, "claire.martin")
     trainer.get_by_test_id("team-size").select_option("3")
@@ -125,3 +136,52 @@ def test_a_team_of_two_completes_a_canvas_and_submits_it(page: Any, dsl: Any) ->
     assert choosers == {"diagnostic-express": "Léa", "association-cultuelle": "Hugo"}
     authors = {r.author.given_name for r in canvas.revisions.select_related("author")}
     assert authors == {"Léa", "Hugo"}
+
+    # The trainer, keyboard only: from the list to the grading screen, then keys.
+    trainer = launch_in_frame(page, dsl, "claire.martin")
+    trainer.get_by_test_id("grade-1").focus()
+    page.keyboard.press("Enter")
+    expect(trainer.get_by_test_id("canvas-name")).to_contain_text("Équipe 1")
+    expect(trainer.locator("fieldset.rubric-criterion.is-current")).to_have_attribute(
+        "data-criterion", "DSL-TER"
+    )
+    for index in range(len(CRITERIA)):
+        if CRITERIA[index] == "DSL-BUD":
+            page.keyboard.press("n")  # the optional BTS-level criterion: N/E
+            continue
+        page.keyboard.press("3")
+        if CRITERIA[index] == "DSL-DIAG":
+            page.keyboard.press("c")
+            page.keyboard.type("Diagnostic négocié avec l'élue, bien vu.")
+            page.keyboard.press("Escape")
+        page.keyboard.press("j")
+    expect(trainer.locator("fieldset.rubric-criterion.undecided")).to_have_count(0)
+    expect(trainer.locator("[data-rubric-domain=DC4]")).to_have_text("15,38")
+    snap(page, "4-grading")
+    page.keyboard.press("v")
+    page.keyboard.press("Enter")
+    expect(trainer.get_by_test_id("domain-state-DC2")).to_have_text("validé")
+
+    # DSL-PTN and DSL-DIAG: 0.8 × 3/4 + 0.2 × 4/4 = 0.8 (the cards played); the others 0.75.
+    expected = {"DC4": Decimal("15.38"), "DC2": Decimal("15.25"), "DC3": Decimal("15.00"),
+                "DC1": Decimal("15.00")}  # fmt: skip
+    wait_until(
+        lambda: Passback.objects.filter(status=Passback.Status.SENT).count() == 8,
+        timeout=90,
+        what=lambda: (
+            f"8 scores sent: {list(Passback.objects.values_list('status', 'last_error'))}"
+            f"\n{worker.log()}"
+        ),
+    )
+    gradebook = {
+        (g.user.username, g.line_item.tag or "DC4"): g.grade
+        for g in DemoGrade.objects.select_related("user", "line_item")
+    }
+    for username in ("lea.bernard", "hugo.petit"):
+        for domain, score in expected.items():
+            assert gradebook[(username, domain)] == score, (username, domain, gradebook)
+
+    lea = launch_in_frame(page, dsl, "lea.bernard")
+    expect(lea.get_by_test_id("feedback")).to_contain_text("Diagnostic négocié avec l'élue")
+    expect(lea.get_by_test_id("domain-score")).to_have_count(4)
+    snap(page, "5-feedback")
