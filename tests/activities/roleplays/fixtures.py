@@ -14,7 +14,7 @@ import pytest
 
 from lti_tool.activities.models import Placement
 from lti_tool.activities.roleplays.access import roleplay_placement_get
-from lti_tool.activities.services import activities_load
+from lti_tool.activities.services import activities_load, roleplay_files
 from lti_tool.lti.models import ResourceLink
 from tests.grading.factories import Launched, launch
 
@@ -25,8 +25,10 @@ STUDENTS = ("lea.bernard", "hugo.petit", "ines.moreau", "lucas.fontaine", "chloe
 
 @pytest.fixture
 def roleplay(demo: Any) -> Any:
-    """The demo's second activity carries ``activity=premiers-pas-logement``."""
-    activities_load()
+    """The shipped role-play briefs published (a transactional test flushes what the
+    migration published), the demo's second activity carrying
+    ``activity=premiers-pas-logement``."""
+    activities_load(paths=roleplay_files())
     link = demo.link(LINK_INDEX)
     link.custom = {"activity": SLUG}
     link.save()
