@@ -39,10 +39,12 @@ from lti_tool.lti.middleware import LAUNCH_PARAM
 
 
 def _seat(
-    request: HttpRequest, resource_link_pk: int, team_pk: int
+    request: HttpRequest, resource_link_pk: int, team_pk: int, *, trainer: bool = False
 ) -> tuple[LtiLaunch, Viewer, live.LiveSeat, RolePlay]:
     launch: LtiLaunch = request.lti_launch  # type: ignore[attr-defined]
     viewer = roleplay_access(launch, resource_link_pk=resource_link_pk)
+    if trainer:
+        trainer_required(viewer)
     seat = live.live_seat_get(viewer, team_pk=team_pk)
     return launch, viewer, seat, brief_of(viewer.placement, language=launch.language)
 
@@ -50,11 +52,7 @@ def _seat(
 def _trainer_seat(
     request: HttpRequest, resource_link_pk: int, team_pk: int
 ) -> tuple[LtiLaunch, Viewer, live.LiveSeat, RolePlay]:
-    launch: LtiLaunch = request.lti_launch  # type: ignore[attr-defined]
-    viewer = roleplay_access(launch, resource_link_pk=resource_link_pk)
-    trainer_required(viewer)
-    seat = live.live_seat_get(viewer, team_pk=team_pk)
-    return launch, viewer, seat, brief_of(viewer.placement, language=launch.language)
+    return _seat(request, resource_link_pk, team_pk, trainer=True)
 
 
 def _wants_json(request: HttpRequest) -> bool:
