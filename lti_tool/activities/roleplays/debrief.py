@@ -9,14 +9,14 @@ Rules decided here (issue 8 leaves them open):
 * the debrief and the follow-up open once the session has started (``started_at`` set);
 * a co-animator marked absent fills no grid and is no partner's subject (they did not
   co-animate); they still write their follow-up if the trainer asks for it;
-* a co-animator reads what partners wrote about them once their own debrief is complete
-  (every grid answered, "je ne sais pas" included), so that nobody copies or answers back;
-  self-grids stay between their author and the trainer.
+* a co-animator reads what partners wrote about them (grid, feedback) and their overall
+  comments once their own debrief is complete (every grid answered, "je ne sais pas"
+  included), so that nobody copies or answers back; self-grids stay between their author
+  and the trainer; in a trio, what A wrote about B is not shown to C.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -378,15 +378,13 @@ def _timed(note: ObserverNote, started_at: datetime | None) -> TimedNote:
 
 def observers_synthesis(session: LiveSession, brief: RolePlay) -> list[SynthesisBlock]:
     """Per observed criterion: median, spread, number of observers who gave a level, their
-    comments and time-stamped notes — never who wrote what (the team reads it)."""
+    comments and time-stamped notes — never who wrote what (the team reads it). A note that
+    fits no row (no criterion, or one observers do not assess) is listed under the
+    co-animator it is about, or the team: nothing an observer wrote is left out."""
     inputs = session_inputs(session, brief)
     observed = [c for c in brief.criteria if c.observed]
     members = list(TeamMember.objects.filter(team_id=session.team_id).select_related("lti_user"))
-    loose: dict[int | None, list[TimedNote]] = defaultdict(list)
-    for note in ObserverNote.objects.filter(session=session, criterion_code="").order_by(
-        "noted_at", "pk"
-    ):
-        loose[note.subject_id].append(_timed(note, session.started_at))
+    shown: set[int] = set()
 
     def rows(criteria: list[RolePlayCriterion], subject_pk: int | None) -> list[SynthesisRow]:
         result = []
@@ -395,6 +393,7 @@ def observers_synthesis(session: LiveSession, brief: RolePlay) -> list[Synthesis
             if item is None:
                 result.append(SynthesisRow(criterion))
                 continue
+            shown.update(n.pk for n in item.notes)
             result.append(
                 SynthesisRow(
                     criterion,
@@ -408,13 +407,13 @@ def observers_synthesis(session: LiveSession, brief: RolePlay) -> list[Synthesis
         return result
 
     individual = [c for c in observed if not c.shared]
-    blocks = [
-        SynthesisBlock(m, rows(individual, m.lti_user_id), loose.get(m.lti_user_id, []))
-        for m in members
-    ]
-    blocks.append(
-        SynthesisBlock(None, rows([c for c in observed if c.shared], None), loose.get(None, []))
-    )
+    blocks = [SynthesisBlock(m, rows(individual, m.lti_user_id), []) for m in members]
+    blocks.append(SynthesisBlock(None, rows([c for c in observed if c.shared], None), []))
+    by_subject = {block.member.lti_user_id: block for block in blocks if block.member}
+    for note in ObserverNote.objects.filter(session=session).order_by("noted_at", "pk"):
+        if note.pk not in shown:
+            block = by_subject.get(note.subject_id or 0, blocks[-1])
+            block.other_notes.append(_timed(note, session.started_at))
     return blocks
 
 

@@ -70,6 +70,14 @@ class ReportItem:
         return self.revision > 0
 
     @property
+    def report_words(self) -> int:
+        return word_count(self.report)
+
+    @property
+    def reflection_words(self) -> int:
+        return word_count(self.reflection)
+
+    @property
     def editable(self) -> bool:
         """A submitted text is what the trainer grades: it changes only when flagged."""
         return not self.submitted or self.flag is not None
@@ -266,7 +274,7 @@ def report_save(
     return row
 
 
-def _submitted_report(session: LiveSession, author_pk: int) -> SessionReport:
+def _written_report(session: LiveSession, author_pk: int) -> SessionReport:
     row = (
         SessionReport.objects.select_for_update()
         .filter(session=session, author_id=author_pk, revision__gt=0)
@@ -279,8 +287,9 @@ def _submitted_report(session: LiveSession, author_pk: int) -> SessionReport:
 
 @transaction.atomic
 def report_flag(*, session: LiveSession, author_pk: int, by: LtiUser, reason: str) -> SessionReport:
-    """A trainer flags a follow-up as not anonymised (domain.md §0 point 9): the author sees
-    the flag and its reason, and may edit the text again until they resubmit."""
+    """A trainer flags a written follow-up, draft or submitted, as not anonymised (domain.md
+    §0 point 9): the author sees the flag and its reason, and may edit the text again until
+    they submit it, which lifts the flag."""
     reason = reason.strip()
     if not reason:
         raise ValidationFailed(
@@ -292,7 +301,7 @@ def report_flag(*, session: LiveSession, author_pk: int, by: LtiUser, reason: st
         raise ValidationFailed(
             _("Motif trop long (%(max)s caractères au plus).") % {"max": FLAG_REASON_CHARS_MAX}
         )
-    row = _submitted_report(session, author_pk)
+    row = _written_report(session, author_pk)
     row.flagged_at, row.flagged_by, row.flag_reason = timezone.now(), by, reason
     row.save(update_fields=["flagged_at", "flagged_by", "flag_reason", "updated_at"])
     return row
@@ -301,7 +310,7 @@ def report_flag(*, session: LiveSession, author_pk: int, by: LtiUser, reason: st
 @transaction.atomic
 def report_unflag(*, session: LiveSession, author_pk: int) -> SessionReport:
     """Lift a flag; who flagged and why stay visible as a lifted flag."""
-    row = _submitted_report(session, author_pk)
+    row = _written_report(session, author_pk)
     row.flagged_at = None
     row.save(update_fields=["flagged_at", "updated_at"])
     return row

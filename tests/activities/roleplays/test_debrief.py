@@ -350,6 +350,10 @@ def test_the_synthesis_gives_median_spread_count_and_minutes_per_criterion(pair:
     observe(pair, pair.ines, "CA-EVAL", None, 3)
     note(pair, pair.ines, 12, "Rappelle l'horaire", criterion_code="CA-CADRE", subject=pair.lea)
     note(pair, pair.lucas, 31, "Les téléphones sonnent")
+    note(
+        pair, pair.ines, 20, "Chiffre des charges juste", criterion_code="CA-TECH", subject=pair.lea
+    )
+    note(pair, pair.ines, 25, "Règles rappelées", criterion_code="CA-CADRE")  # about nobody
 
     blocks = observers_synthesis(pair.session, pair.brief)
 
@@ -360,7 +364,12 @@ def test_the_synthesis_gives_median_spread_count_and_minutes_per_criterion(pair:
     team = blocks[-1]
     assert team.member is None
     assert [(r.criterion.code, r.median) for r in team.rows] == [("CA-EVAL", 3)]
-    assert [(n.minute, n.text) for n in team.other_notes] == [(31, "Les téléphones sonnent")]
+    # Notes that fit no row are still shown: under their co-animator, or the team.
+    assert [(n.minute, n.text) for n in lea.other_notes] == [(20, "Chiffre des charges juste")]
+    assert [(n.minute, n.text) for n in team.other_notes] == [
+        (25, "Règles rappelées"),
+        (31, "Les téléphones sonnent"),
+    ]
     hugo = next(b for b in blocks if b.member and b.member.lti_user == pair.hugo)
     assert all(r.observers == 0 and r.median is None for r in hugo.rows)
 
