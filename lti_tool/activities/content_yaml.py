@@ -23,6 +23,8 @@ SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 CRITERION_CODE = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$")
 LANGUAGE = re.compile(r"^[a-z]{2}$")
 ID_MAX = 100
+ITEM_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+RUBRIC_LEVELS = ("0", "1", "2", "3", "4")  # descriptors of a rubric criterion (domain.md §4.2)
 YAML_VALUES_MAX = 50_000
 
 Path = tuple[str | int, ...]
@@ -345,6 +347,60 @@ class ContentChecker(ABC):
             self.problem(path, f"{what} « {value} » invalide : {hint}.")
             return False
         return True
+
+    # --- lists of items with ids, and rubric levels (role-play briefs, DPA cases…) ---
+
+    item_id_pattern = ITEM_ID
+    item_id_hint = "minuscules, chiffres, - et _, par exemple « mme-kaci » ou « cadre »"
+
+    def items(self, value: Any, path: Path, what: str, *, low: int, high: int) -> list[Any]:
+        """A list of ``low``..``high`` items (its items, or [] when it is not a list)."""
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.problem(path, f"{path[0]} doit être une liste de {what}, pas {type_name(value)}.")
+            return []
+        if not low <= len(value) <= high:
+            wanted = f"{low}" if low == high else f"de {low} à {high}"
+            self.problem(path, f"{len(value)} {what} : il en faut {wanted}.")
+        return value
+
+    def item_id(self, item: dict[str, Any], here: Path, what: str, seen: dict[str, Path]) -> None:
+        """The item's ``id``: well formed and not used before (``seen`` records it)."""
+        value: Any = item.get("id")
+        if "id" not in item or not self.identifier(
+            value, (*here, "id"), what, self.item_id_pattern, self.item_id_hint
+        ):
+            return
+        if value in seen:
+            self.problem(
+                (*here, "id"),
+                f"l'identifiant « {value} » est déjà utilisé (ligne {self.line(seen[value])}).",
+            )
+        else:
+            seen[value] = (*here, "id")
+
+    def check_levels(self, value: Any, path: Path, code: str | None) -> None:
+        """A rubric criterion's five level descriptors ``{0: …, …, 4: …}`` (domain.md §4.2)."""
+        name = code or "ce critère"
+        if not isinstance(value, dict):
+            self.problem(
+                path,
+                f"levels doit donner un descripteur par niveau (0: …, 1: …, 2: …, 3: …, 4: …), "
+                f"pas {type_name(value)}.",
+            )
+            return
+        for level in value:
+            if str(level) not in RUBRIC_LEVELS:
+                self.problem((*path, str(level)), f"niveau « {level} » inconnu (de 0 à 4).")
+        for level in RUBRIC_LEVELS:
+            if level not in {str(key) for key in value}:
+                self.problem(path, f"descripteur du niveau {level} manquant pour {name}.")
+        for key, descriptor in value.items():
+            if str(key) in RUBRIC_LEVELS:
+                self.local(
+                    descriptor, (*path, str(key)), f"le descripteur du niveau {key} de {name}"
+                )
 
     def check_format(self, doc: dict[str, Any], expected: str) -> None:
         if "format" in doc and doc["format"] != expected:

@@ -19,13 +19,13 @@ Choices made for authors (documented in data/README.md):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from lti_tool.activities.content_yaml import (
+    RUBRIC_LEVELS,
     SLUG,
     ContentChecker,
     FrameworkCodes,
@@ -38,20 +38,18 @@ from lti_tool.activities.content_yaml import (
     words,
 )
 from lti_tool.grading.rubric import DEFAULT_ALPHA, Rubric, RubricCriterion
-from lti_tool.grading.rules import ALPHA_MAX, RUBRIC_LEVEL_MAX, Criterion
+from lti_tool.grading.rules import ALPHA_MAX, Criterion
 
 FORMAT = "atelier-dpa/1"
 SUBJECT = "Le cas DPA"
 CASE_TYPES = ("individual", "collective")
-LEVELS = tuple(str(level) for level in range(RUBRIC_LEVEL_MAX + 1))
+LEVELS = RUBRIC_LEVELS
 AXES = (1, 2, 3, 4)  # Le Bossé's four axes (domain.md §3.7)
 CRITERION_PREFIX = "DPA-"
 WORDS_MIN, WORDS_MAX = 20, 1000
 MINUTES_MIN, MINUTES_MAX = 15, 600
 DEFAULT_MINUTES = 90
 
-ITEM_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-ITEM_ID_HINT = "minuscules, chiffres, - et _, par exemple « lecture-deficitaire »"
 
 TOP_REQUIRED = ("format", "slug", "title", "summary", "languages", "framework", "case_type",
                 "situation", "professional", "initial_plan", "tags", "key", "distractors",
@@ -69,6 +67,8 @@ CRITERION_OPTIONAL = ("auto",)
 
 
 class _Checker(ContentChecker):
+    item_id_hint = "minuscules, chiffres, - et _, par exemple « lecture-deficitaire »"
+
     def __init__(self, lines: dict[Path, int], framework_lookup: FrameworkLookup | None) -> None:
         super().__init__(lines, framework_lookup)
         self.criteria: dict[str, Path] = {}
@@ -124,31 +124,6 @@ class _Checker(ContentChecker):
         self.check_criteria(doc.get("criteria"), codes)
 
     # pieces
-
-    def items(self, value: Any, path: Path, what: str, *, low: int, high: int) -> list[Any]:
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            self.problem(path, f"{path[0]} doit être une liste de {what}, pas {type_name(value)}.")
-            return []
-        if not low <= len(value) <= high:
-            wanted = f"{low}" if low == high else f"de {low} à {high}"
-            self.problem(path, f"{len(value)} {what} : il en faut {wanted}.")
-        return value
-
-    def item_id(self, item: dict[str, Any], here: Path, what: str, seen: dict[str, Path]) -> None:
-        value: Any = item.get("id")
-        if "id" not in item or not self.identifier(
-            value, (*here, "id"), what, ITEM_ID, ITEM_ID_HINT
-        ):
-            return
-        if value in seen:
-            self.problem(
-                (*here, "id"),
-                f"l'identifiant « {value} » est déjà utilisé (ligne {self.line(seen[value])}).",
-            )
-        else:
-            seen[value] = (*here, "id")
 
     def check_alpha(self, value: Any) -> None:
         if (
@@ -320,27 +295,6 @@ class _Checker(ContentChecker):
                 "exactement un critère doit porter auto: true (le repérage des failles, "
                 f"noté en partie automatiquement) ; lus : {words(autos) or 'aucun'}.",
             )
-
-    def check_levels(self, value: Any, path: Path, code: str | None) -> None:
-        name = code or "ce critère"
-        if not isinstance(value, dict):
-            self.problem(
-                path,
-                f"levels doit donner un descripteur par niveau (0: …, 1: …, 2: …, 3: …, 4: …), "
-                f"pas {type_name(value)}.",
-            )
-            return
-        for level in value:
-            if str(level) not in LEVELS:
-                self.problem((*path, str(level)), f"niveau « {level} » inconnu (de 0 à 4).")
-        for level in LEVELS:
-            if level not in {str(key) for key in value}:
-                self.problem(path, f"descripteur du niveau {level} manquant pour {name}.")
-        for key, descriptor in value.items():
-            if str(key) in LEVELS:
-                self.local(
-                    descriptor, (*path, str(key)), f"le descripteur du niveau {key} de {name}"
-                )
 
 
 # --- entry points ---------------------------------------------------------------------------

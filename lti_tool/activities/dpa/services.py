@@ -281,6 +281,24 @@ def review_inputs(
     return levels, comments, auto
 
 
+def _regrade(submission: DpaSubmission, placed: PlacedCase, actor: LtiUser) -> RubricGrade:
+    """The whole rubric through the grading service, the tagging blended at α inside the
+    automatic criterion only."""
+    assert submission.assessment is not None  # noqa: S101 (callers checked it)
+    levels, comments, auto = review_inputs(submission, placed)
+    grade, _results = assessment_grade_rubric(
+        assessment=submission.assessment,
+        rubric=placed.rubric,
+        levels=levels,
+        auto_scores=auto,
+        alpha=placed.case.alpha,
+        comments=comments,
+        assessor=actor,
+        domain_titles=domain_titles(submission.activity_version),
+    )
+    return grade
+
+
 @transaction.atomic
 def review_save(
     *, submission: DpaSubmission, actor: LtiUser, entries: Iterable[ReviewEntry]
@@ -297,17 +315,7 @@ def review_save(
     review = dict(submission.review or {})
     _review_update(review, entries, placed.rubric)
     submission.review = review
-    levels, comments, auto = review_inputs(submission, placed)
-    grade, _results = assessment_grade_rubric(
-        assessment=submission.assessment,
-        rubric=placed.rubric,
-        levels=levels,
-        auto_scores=auto,
-        alpha=placed.case.alpha,
-        comments=comments,
-        assessor=actor,
-        domain_titles=domain_titles(submission.activity_version),
-    )
+    grade = _regrade(submission, placed, actor)
     submission.reviewed_by, submission.reviewed_at = actor, timezone.now()
     submission.validated_at = None
     submission.save()
@@ -336,17 +344,7 @@ def review_validate(*, submission: DpaSubmission, actor: LtiUser) -> DpaSubmissi
             % {"codes": ", ".join(undecided)},
             extra={"undecided": undecided},
         )
-    levels, comments, auto = review_inputs(submission, placed)
-    grade, _results = assessment_grade_rubric(
-        assessment=submission.assessment,
-        rubric=placed.rubric,
-        levels=levels,
-        auto_scores=auto,
-        alpha=placed.case.alpha,
-        comments=comments,
-        assessor=actor,
-        domain_titles=domain_titles(submission.activity_version),
-    )
+    grade = _regrade(submission, placed, actor)
     for result in submission.assessment.results.all():
         outcome = grade.domains.get(result.domain_code)
         if outcome is None:
