@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from lti_tool.activities.roleplays.models import (
     GridEntry,
+    IncidentDelivery,
     ObserverNote,
     SessionReport,
     TeamMember,
@@ -235,7 +236,12 @@ def test_the_evidence_sits_beside_its_criterion(demo: Any) -> None:
         submitted_at=timezone.now(),
         revision=1,
     )
+    IncidentDelivery.objects.create(
+        session=team.session, incident_id="caf-coupe-les-aides", triggered_at=timezone.now()
+    )
     page = trainer.get(_urls(trainer, team.pk)["grading"]).text
+    inst = page.split('id="critere-CA-INST"')[1].split("</article>")[0]
+    assert "déclenché à" in inst and "propose un rendez-vous individuel" in inst
     prep = page.split('id="critere-CA-PREP"')[1].split("</article>")[0]
     assert "Rendre les nouveaux locataires autonomes" in prep
     cadre = page.split(f'id="cell-CA-CADRE-{lea.lti_user.pk}"')[1].split('id="cell-')[0]

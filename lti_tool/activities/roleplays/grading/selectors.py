@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import Prefetch
 
 from lti_tool.activities.models import Placement
-from lti_tool.activities.roleplays.content import RolePlay, RolePlayCriterion
+from lti_tool.activities.roleplays.content import Incident, RolePlay, RolePlayCriterion
 from lti_tool.activities.roleplays.grading.state import (
     REPORT_CRITERIA,
     SHEET_CRITERIA,
@@ -71,9 +72,19 @@ class GradingCell:
 
 
 @dataclass(frozen=True)
+class IncidentEvidence:
+    """An incident of the brief that cites the criterion: what a level 3–4 answer looks
+    like (the trainer's only) and when it was triggered in this session, if it was."""
+
+    incident: Incident
+    triggered_at: datetime | None
+
+
+@dataclass(frozen=True)
 class GradingRow:
     criterion: RolePlayCriterion
     cells: tuple[GradingCell, ...]
+    incidents: tuple[IncidentEvidence, ...] = ()
 
     @property
     def shows_sheet(self) -> bool:
@@ -205,6 +216,9 @@ def team_grading(*, team: Team, brief: RolePlay) -> TeamGrading:
     state = team_choices(members, brief)
     session = LiveSession.objects.filter(team=team).first()
     inputs = session_inputs(session, brief) if session else {}
+    triggered = (
+        dict(session.incidents.values_list("incident_id", "triggered_at")) if session else {}
+    )
     reports = {item.author.pk: item for item in reports_of(session)} if session else {}
     titles = domain_titles(team.placement.activity_version)
     domains = tuple(
@@ -212,7 +226,15 @@ def team_grading(*, team: Team, brief: RolePlay) -> TeamGrading:
             code=code,
             title=titles.get(code, ""),
             rows=tuple(
-                GradingRow(c, _cells(c, members, state, inputs, reports))
+                GradingRow(
+                    c,
+                    _cells(c, members, state, inputs, reports),
+                    tuple(
+                        IncidentEvidence(i, triggered.get(i.id))
+                        for i in brief.incidents
+                        if c.code in i.criteria
+                    ),
+                )
                 for c in brief.criteria
                 if c.domain == code
             ),
