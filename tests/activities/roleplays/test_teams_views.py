@@ -388,3 +388,13 @@ def test_two_students_taking_the_last_seat_at_once_get_one_seat_and_one_409(
         )
     assert sorted(answers) == [303, 409]
     assert team.members.count() == 2
+
+
+def test_a_trainer_does_not_enrol_in_a_team(course: Course) -> None:
+    teams.setup_update(
+        placement=course.placement, team_size=2, self_enrolment_open=True, preparation_due_at=None
+    )
+    response = course.trainer.post(_url(course, "enrol_create"), {}, tokens=_tokens(course.trainer))
+    assert response.status_code == 403
+    assert "depuis la page de mise en place" in text_of(response)
+    assert not Team.objects.filter(placement=course.placement).exists()

@@ -9,11 +9,10 @@ is a 303 back to the page with the launch id (post/redirect/get, no cookie).
 from __future__ import annotations
 
 from datetime import datetime
-from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
-from django.urls import URLPattern, path, reverse
+from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -27,26 +26,14 @@ from lti_tool.activities.roleplays.access import (
     trainer_required,
 )
 from lti_tool.activities.roleplays.models import SessionRole
-from lti_tool.core.exceptions import ValidationFailed
+from lti_tool.activities.roleplays.views import launch_redirect
+from lti_tool.core.exceptions import PermissionDenied, ValidationFailed
 from lti_tool.lti.ags.errors import AgsError
 from lti_tool.lti.csrf import launch_csrf_protect
 from lti_tool.lti.decorators import lti_launch_required
 from lti_tool.lti.launch_context import LtiLaunch
-from lti_tool.lti.middleware import LAUNCH_PARAM
 from lti_tool.lti.roster import roster_sync, roster_sync_request
 from lti_tool.lti.selectors import lti_user_get
-
-
-def _redirect(
-    launch: LtiLaunch, name: str, *args: int, anchor: str = "", **query: str
-) -> HttpResponse:
-    """Post/redirect/get that keeps the launch id (no cookie inside the iframe)."""
-    params = urlencode({LAUNCH_PARAM: launch.launch_id, **query})
-    response = HttpResponseRedirect(
-        f"{reverse(name, args=args)}?{params}{'#' + anchor if anchor else ''}"
-    )
-    response.status_code = 303
-    return response
 
 
 def _viewer(request: HttpRequest, resource_link_pk: int) -> tuple[LtiLaunch, Viewer]:
@@ -60,8 +47,18 @@ def _trainer(request: HttpRequest, resource_link_pk: int) -> tuple[LtiLaunch, Vi
     return launch, viewer
 
 
+def _student(request: HttpRequest, resource_link_pk: int) -> tuple[LtiLaunch, Viewer]:
+    """Self-enrolment is for students: a trainer forms teams on the setup page."""
+    launch, viewer = _viewer(request, resource_link_pk)
+    if viewer.is_trainer:
+        raise PermissionDenied(
+            _("Les formateur·rices forment les équipes depuis la page de mise en place.")
+        )
+    return launch, viewer
+
+
 def _done(launch: LtiLaunch, resource_link_pk: int, what: str, anchor: str = "") -> HttpResponse:
-    return _redirect(launch, "roleplays:setup", resource_link_pk, anchor=anchor, fait=what)
+    return launch_redirect(launch, "roleplays:setup", resource_link_pk, anchor=anchor, fait=what)
 
 
 # --- reading the forms ----------------------------------------------------------------------
@@ -133,7 +130,7 @@ def _mandates(post: QueryDict) -> dict[int, str]:
 def home(request: HttpRequest, resource_link_pk: int) -> HttpResponse:
     launch, viewer = _viewer(request, resource_link_pk)
     if viewer.is_trainer:
-        return _redirect(launch, "roleplays:setup", resource_link_pk)
+        return launch_redirect(launch, "roleplays:setup", resource_link_pk)
     page = teams.student_home(
         placement=viewer.placement,
         lti_user=viewer.lti_user,
@@ -157,38 +154,27 @@ def home(request: HttpRequest, resource_link_pk: int) -> HttpResponse:
 @launch_csrf_protect
 @require_POST
 def enrol_create(request: HttpRequest, resource_link_pk: int) -> HttpResponse:
-    launch, viewer = _viewer(request, resource_link_pk)
-    trainer_refused(viewer)
+    launch, viewer = _student(request, resource_link_pk)
     teams.team_enrol_create(placement=viewer.placement, student=viewer.lti_user)
-    return _redirect(launch, "roleplays:home", resource_link_pk, fait="equipe-creee")
+    return launch_redirect(launch, "roleplays:home", resource_link_pk, fait="equipe-creee")
 
 
 @lti_launch_required
 @launch_csrf_protect
 @require_POST
 def enrol_join(request: HttpRequest, resource_link_pk: int, team_pk: int) -> HttpResponse:
-    launch, viewer = _viewer(request, resource_link_pk)
-    trainer_refused(viewer)
+    launch, viewer = _student(request, resource_link_pk)
     teams.team_enrol_join(team=team_get(viewer, team_pk=team_pk), student=viewer.lti_user)
-    return _redirect(launch, "roleplays:home", resource_link_pk, fait="equipe-rejointe")
+    return launch_redirect(launch, "roleplays:home", resource_link_pk, fait="equipe-rejointe")
 
 
 @lti_launch_required
 @launch_csrf_protect
 @require_POST
 def enrol_leave(request: HttpRequest, resource_link_pk: int) -> HttpResponse:
-    launch, viewer = _viewer(request, resource_link_pk)
-    trainer_refused(viewer)
+    launch, viewer = _student(request, resource_link_pk)
     teams.team_enrol_leave(placement=viewer.placement, student=viewer.lti_user)
-    return _redirect(launch, "roleplays:home", resource_link_pk, fait="equipe-quittee")
-
-
-def trainer_refused(viewer: Viewer) -> None:
-    """Self-enrolment is for students: a trainer forms teams on the setup page."""
-    if viewer.is_trainer:
-        raise ValidationFailed(
-            _("Les formateur·rices forment les équipes depuis la page de mise en place.")
-        )
+    return launch_redirect(launch, "roleplays:home", resource_link_pk, fait="equipe-quittee")
 
 
 # --- trainer ------------------------------------------------------------------------------
