@@ -423,3 +423,28 @@ def test_a_student_with_roles_in_other_sessions_is_still_dealt_a_free_card(cours
         chloe.pk,
         *(s.pk for s in course.students("lea.bernard", "hugo.petit")),
     }
+
+
+def test_the_setup_page_warns_of_incidents_that_would_reach_nobody(course: Course) -> None:
+    team = teams.team_create(
+        placement=course.placement, members=course.students("lea.bernard", "hugo.petit")
+    )
+    (view,) = teams.setup_page(placement=course.placement).teams
+    assert [g.split(" » ")[0] for g in view.gaps] == [
+        "La carte « Mme Lise Vautrin",
+        "La carte « M. Farid Benali",
+    ]
+    teams.session_roles_set(
+        team=team,
+        assignments={
+            course.student("ines.moreau").pk: (PARTICIPANT, "lise-vautrin"),
+            course.student("lucas.fontaine").pk: (PARTICIPANT, "farid-benali"),
+        },
+    )
+    hugo = team.members.get(lti_user=course.student("hugo.petit"))
+    teams.team_mandates_set(team=team, mandates={hugo.pk: "bailleur"})
+    (view,) = teams.setup_page(placement=course.placement).teams
+    assert view.gaps == [
+        "Personne ne porte le mandat « Caisse d'allocations familiales (CAF) » : les consignes "
+        "secrètes adressées à ce mandat ne seront remises à personne."
+    ]

@@ -106,6 +106,8 @@ class TeamView:
     # Why the team's members can no longer change ("" while they can).
     locked: str
     deletable: bool
+    # What the trainer should check before the session (see ``_team_gaps``).
+    gaps: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,35 @@ def _role_value(role: SessionRole) -> str:
     if role.role == SessionRole.Role.PARTICIPANT:
         return f"card:{role.card_id}" if role.card_id else ""
     return f"focus:{role.focus_id}"
+
+
+def _team_gaps(brief: RolePlay, team: Team, roles: list[SessionRole]) -> list[str]:
+    """Incidents that would reach nobody: a mandate no co-animator holds (two institutions),
+    a card that receives an incident but is dealt to nobody in this session."""
+    gaps = []
+    if len(brief.mandates) > 1:
+        held = {m.mandate_id for m in team.members.all()}
+        gaps += [
+            _(
+                "Personne ne porte le mandat « %(institution)s » : les consignes secrètes "
+                "adressées à ce mandat ne seront remises à personne."
+            )
+            % {"institution": mandate.institution}
+            for mandate in brief.mandates
+            if mandate.id not in held
+        ]
+    dealt = {r.card_id for r in roles if r.card_id}
+    targets = dict.fromkeys(i.to for i in brief.incidents if brief.card(i.to) and i.to not in dealt)
+    gaps += [
+        _(
+            "La carte « %(card)s » reçoit un incident pendant la séance mais personne ne la "
+            "joue : attribuez-la, ou remettez l'incident sur papier."
+        )
+        % {"card": card.name}
+        for card_id in targets
+        if (card := brief.card(card_id)) is not None
+    ]
+    return gaps
 
 
 def team_lock_reason(team: Team, session: LiveSession) -> str:
@@ -211,6 +242,7 @@ def setup_page(*, placement: Placement, language: str = "fr") -> SetupPage:
                 ],
                 locked=locked,
                 deletable=not locked and not team_sheet_written(team),
+                gaps=_team_gaps(brief, team, list(team.session.roles.all())),
             )
         )
     return SetupPage(
