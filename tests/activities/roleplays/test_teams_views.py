@@ -17,10 +17,12 @@ from lti_tool.activities.roleplays import teams
 from lti_tool.activities.roleplays.models import LiveSession, SessionRole, Team, TeamMember
 from lti_tool.activities.services import activities_load, shipped_files
 from lti_tool.lti.csrf import launch_csrf_token
+from lti_tool.lti.models import RosterSync
 from tests.activities.roleplays.fixtures import launch_roleplay, roleplay
 from tests.activities.roleplays.test_teams import Course, course_of
 from tests.grading.factories import Launched, launch, other_course, text_of
 from tests.grading.frameworks_fixtures import decesf  # noqa: F401 (fixture)
+from tests.grading.worker import WorkerProcess, wait_until
 
 __all__ = ["roleplay"]  # the fixture, used by name
 
@@ -398,3 +400,23 @@ def test_a_trainer_does_not_enrol_in_a_team(course: Course) -> None:
     assert response.status_code == 403
     assert "depuis la page de mise en place" in text_of(response)
     assert not Team.objects.filter(placement=course.placement).exists()
+
+
+def test_a_first_visit_to_the_setup_page_has_a_worker_read_the_roster(
+    roleplay: Any, worker: WorkerProcess
+) -> None:
+    activities_load(paths=shipped_files())  # see course_of
+    trainer = launch_roleplay(roleplay, "trainer")
+    first = text_of(trainer.get(trainer.landing_path))
+    assert 'data-testid="roster-requested"' in first and "Inès Moreau" not in first
+
+    wait_until(
+        lambda: RosterSync.objects.filter(
+            context=trainer.context, synced_at__isnull=False
+        ).exists(),
+        what=worker.log,
+    )
+
+    again = text_of(trainer.get(trainer.landing_path))
+    assert "Inès Moreau" in again  # never launched, on the platform's roster
+    assert 'data-testid="roster-requested"' not in again
