@@ -163,7 +163,7 @@ def test_validation_finalises_each_domain_queues_passback_and_shows_the_feedback
     assert f"{stored['DC1'].score_20:.0f}/20" in page
     assert (
         "DC4"
-        not in page.split("Retour de votre formateur·rice")[1].split("Votre analyse remise")[0]
+        not in page.split("Retour de votre formateur·rice")[1].split("Une autre manière de faire")[0]
     )
 
 
