@@ -23,6 +23,7 @@ from lti_tool.activities.roleplays.models import (
 from lti_tool.activities.roleplays.sheet import sheet_save
 from lti_tool.grading.models import CriterionScore, Passback
 from lti_tool.grading.rules import ResultStatus
+from lti_tool.lti.csrf import launch_csrf_token
 from lti_tool.lti.middleware import LAUNCH_HEADER
 from tests.activities.roleplays.fixtures import launch_roleplay, roleplay  # noqa: F401
 from tests.activities.roleplays.grading_helpers import observer_level, results_of, team_formed
@@ -85,6 +86,22 @@ def test_only_the_course_trainer_opens_the_grading_screen(demo: Any) -> None:
         trainer.get(reverse("roleplays:grading", args=(trainer.resource_link.pk, 999))).status_code
         == 404
     )
+
+
+def test_a_student_cannot_grade_mark_absent_or_validate(demo: Any) -> None:
+    trainer, placement, team, (lea, _hugo) = team_formed(demo, "lea.bernard", "hugo.petit")
+    urls = _urls(trainer, team.pk)
+    # A valid token for her own launch: the refusal is the role's, not the CSRF check's.
+    tokens = {"launch": lea.launch_id, "launch_csrf": launch_csrf_token(lea.launch_id)}
+    posts = {
+        "grading_save": {f"level:CA-CADRE:{lea.lti_user.pk}": "4"},
+        "grading_absence": {"member": str(lea.lti_user.pk), "absent": "1"},
+        "grading_validate": {},
+    }
+    for name, data in posts.items():
+        assert lea.post(urls[name], data, tokens=tokens).status_code == 403, name
+    assert results_of(lea.lti_user, placement) == {}
+    assert not TeamMember.objects.get(lti_user=lea.lti_user).absent
 
 
 def test_only_students_open_their_results_page(demo: Any) -> None:
