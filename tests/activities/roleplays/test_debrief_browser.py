@@ -50,6 +50,9 @@ def test_the_word_count_follows_the_typing_and_an_overlong_text_is_refused_but_k
 
     expect(counter).to_have_text(f"{REPORT_WORDS_MAX + 3} mots sur {REPORT_WORDS_MAX}")
     expect(counter).to_have_class(re.compile(r"\bover\b"))
+    expect(page.locator("[data-word-limit-alert]")).to_have_text(
+        f"Ce texte dépasse {REPORT_WORDS_MAX} mots."
+    )
     snap(page, "report-over-limit")
     page.get_by_test_id("report-submit").click()
 
