@@ -46,12 +46,20 @@ def launch_in_frame(page: Any, demo: Any, username: str) -> Any:
 
 
 def saved(tool: Any) -> None:
+    """Every change typed so far is on the server (no save waiting or running)."""
+    sync_api.expect(tool.locator("#canvas-form[data-autosave-pending]")).to_have_count(0)
     sync_api.expect(tool.get_by_test_id("autosave-status")).to_contain_text("Enregistré")
+
+
+def ready(tool: Any) -> None:
+    """The autosave listens (its script ran): typing from now on is saved."""
+    sync_api.expect(tool.locator("#canvas-form[data-autosave-ready]")).to_have_count(1)
 
 
 def go_to_step(tool: Any, number: int) -> None:
     tool.get_by_test_id(f"step-link-{number}").click()
     sync_api.expect(tool.get_by_test_id("step-title")).to_contain_text(f"Étape {number}")
+    ready(tool)
 
 
 def test_a_team_of_two_completes_a_canvas_submits_it_and_is_graded_with_the_keyboard(
@@ -66,6 +74,7 @@ def test_a_team_of_two_completes_a_canvas_submits_it_and_is_graded_with_the_keyb
     lea = launch_in_frame(page, dsl, "lea.bernard")
     lea.get_by_test_id("start").click()
     expect(lea.get_by_test_id("canvas-members")).to_contain_text("Équipe 1")
+    ready(lea)
     lea.locator("#f-portrait").fill("Un quartier coupé du centre par la voie ferrée.")
     saved(lea)
     go_to_step(lea, 2)
@@ -86,6 +95,7 @@ def test_a_team_of_two_completes_a_canvas_submits_it_and_is_graded_with_the_keyb
         hugo.locator("#opt-association-cultuelle-associer-cadre").check()
         hugo.get_by_test_id("dilemma-submit").click()
         expect(hugo.get_by_test_id("dilemma-feedback")).to_contain_text("Le partenariat est réel")
+        ready(hugo)
         for index, (actor, interest, power, engagement) in enumerate(
             (("CAF", "4", "4", "moteur"), ("Association Al Wafa", "4", "2", "favorable"))
         ):
@@ -185,3 +195,53 @@ def test_a_team_of_two_completes_a_canvas_submits_it_and_is_graded_with_the_keyb
     expect(lea.get_by_test_id("feedback")).to_contain_text("Diagnostic négocié avec l'élue")
     expect(lea.get_by_test_id("domain-score")).to_have_count(4)
     snap(page, "5-feedback")
+
+
+def test_two_members_editing_at_once_see_each_others_work_and_choose_on_a_conflict(
+    page: Any, dsl: Any
+) -> None:
+    expect = sync_api.expect
+    from lti_tool.activities.dsl import services
+    from lti_tool.activities.dsl.selectors import dsl_placement_get
+    from tests.activities.dsl.fixtures import launch_dsl
+
+    lea_launch = launch_dsl(dsl, "lea.bernard")  # binds the link; then teams of three
+    services.dsl_setup_update(
+        placement=dsl_placement_get(resource_link_pk=lea_launch.resource_link.pk), team_size=3
+    )
+    lea = launch_in_frame(page, dsl, "lea.bernard")
+    lea.get_by_test_id("start").click()
+    expect(lea.get_by_test_id("step-title")).to_contain_text("Étape 1")
+    ready(lea)
+    context = page.context.browser.new_context(locale="fr-FR")
+    other = context.new_page()
+    try:
+        hugo = launch_in_frame(other, dsl, "hugo.petit")
+        hugo.get_by_test_id("join-1").click()
+        expect(hugo.get_by_test_id("step-title")).to_contain_text("Étape 1")
+        ready(hugo)
+        # Different fields: each save brings the other's text into the page.
+        hugo.locator("#f-commande").fill("Commande écrite par Hugo.")
+        saved(hugo)
+        lea.locator("#f-portrait").fill("Portrait écrit par Léa.")
+        saved(lea)
+        expect(lea.locator("#f-commande")).to_have_value("Commande écrite par Hugo.")
+        # The same field, from the same revision: Hugo is asked, nothing is overwritten.
+        lea.locator("#f-ressources").fill("Atouts vus par Léa.")
+        saved(lea)
+        hugo.locator("#f-ressources").fill("Atouts vus par Hugo.")
+        conflict = hugo.get_by_test_id("autosave-conflict")
+        expect(conflict).to_be_visible()
+        expect(conflict).to_contain_text("Atouts vus par Léa.")
+        assert Canvas.objects.get().fields["ressources"] == "Atouts vus par Léa."
+        expect(hugo.locator("#f-ressources")).to_have_value("Atouts vus par Hugo.")
+        snap(other, "6-conflict")
+        hugo.get_by_test_id("keep-mine").click()
+        saved(hugo)
+        expect(conflict).to_be_hidden()
+    finally:
+        context.close()
+    canvas = Canvas.objects.get()
+    assert canvas.fields["ressources"] == "Atouts vus par Hugo."
+    assert canvas.fields["portrait"] == "Portrait écrit par Léa."
+    assert canvas.fields["commande"] == "Commande écrite par Hugo."

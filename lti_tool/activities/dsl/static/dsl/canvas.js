@@ -88,13 +88,22 @@
         }
       })
       .catch(function () { say("Hors ligne : vos textes restent dans la page, réessai à la prochaine frappe."); })
-      .finally(function () { saving = false; if (again) { again = false; save(); } });
+      .finally(function () {
+        saving = false;
+        if (again) { again = false; save(); }
+        else if (!timer) { delete form.dataset.autosavePending; }
+      });
   }
-  function schedule() { clearTimeout(timer); timer = setTimeout(save, 1000); }
+  function schedule() {
+    form.dataset.autosavePending = "1"; // until the last change is on the server
+    clearTimeout(timer);
+    timer = setTimeout(function () { timer = null; save(); }, 1000);
+  }
   form.addEventListener("input", function (event) {
     if (event.target.dataset.counter) count(event.target);
     schedule();
   });
   form.addEventListener("change", schedule);
   form.querySelectorAll("textarea[data-counter]").forEach(count);
+  form.dataset.autosaveReady = "1"; // listening: what is typed from now on is saved
 })();
