@@ -225,7 +225,9 @@
     Object.keys(queue).forEach(function (id) { if (!queue[id].refused) { send(id); } });
   });
 
-  // What a previous visit kept (offline, closed tab, relaunch): shown, then sent again.
+  // What a previous visit kept (offline, closed tab, expired launch): shown, then sent
+  // again, refused ones included: a new page carries a fresh launch, which may be all
+  // that was missing. A refusal for good comes back and is shown again.
   Object.keys(queue).forEach(function (id) {
     var item = queue[id];
     if (item.kind === "note") { addNoteLine(item); }
@@ -234,10 +236,7 @@
       var radio = form && form.querySelector('input[name=level][value="' + item.fields.level + '"]');
       if (radio) { radio.checked = true; }
     }
-    if (item.refused) {
-      show(item, "refused", msg.refused + " " + item.refused);
-    } else {
-      send(id);
-    }
+    delete item.refused;
+    send(id);
   });
 })();
