@@ -317,7 +317,10 @@ def _roles_check(
             )
 
 
-def _roles_write(session: LiveSession, wanted: Mapping[int, Assignment]) -> None:
+def _roles_write(
+    session: LiveSession, wanted: Mapping[int, Assignment], *, replace: bool = True
+) -> list[SessionRole]:
+    """Store roles: the whole cast (``replace``) or new roles next to the current ones."""
     rows = [
         SessionRole(
             session=session,
@@ -330,8 +333,9 @@ def _roles_write(session: LiveSession, wanted: Mapping[int, Assignment]) -> None
     ]
     try:
         with transaction.atomic():
-            SessionRole.objects.filter(session=session).delete()
-            SessionRole.objects.bulk_create(rows)
+            if replace:
+                SessionRole.objects.filter(session=session).delete()
+            return SessionRole.objects.bulk_create(rows)
     except IntegrityError as error:
         raise Conflict(
             _(
@@ -394,15 +398,11 @@ def session_roles_deal(*, team: Team) -> list[SessionRole]:
     )
     pks = [s.pk for s in candidates]
     secrets.SystemRandom().shuffle(pks)  # ties between equally busy students: at random
-    wanted = {
-        **current,
-        **roles_dealt(
-            cards=[c.id for c in brief.role_cards],
-            focuses=[f.id for f in brief.observer_focuses],
-            current=current,
-            candidates=pks,
-            elsewhere=elsewhere,
-        ),
-    }
-    _roles_write(session, wanted)
-    return list(session.roles.exclude(lti_user_id__in=current))
+    dealt = roles_dealt(
+        cards=[c.id for c in brief.role_cards],
+        focuses=[f.id for f in brief.observer_focuses],
+        current=current,
+        candidates=pks,
+        elsewhere=elsewhere,
+    )
+    return _roles_write(session, dealt, replace=False)
