@@ -153,6 +153,7 @@ def test_a_slot_saved_with_htmx_answers_with_its_status_and_the_summary(demo: An
     assert 'data-testid="saved"' in response.text
     assert 'id="grading-summary"' in response.text and 'hx-swap-oob="true"' in response.text
     assert "20/20" in response.text  # Léa's DC2, moved in the summary
+    assert 'data-testid="validate"' in response.text  # « Valider » comes with it
     page = trainer.get(urls["grading"]).text
     cell = page.split(f'id="cell-CA-CADRE-{lea.lti_user.pk}"')[1].split('id="cell-')[0]
     assert "Cadre clair" in cell and "médiane 2" in cell  # the observers' level beside

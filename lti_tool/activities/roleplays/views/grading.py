@@ -1,8 +1,8 @@
 """Role-play views: grading (issue 8). Thin: access, one service or selector, render.
 
 The trainer's screen is one plain form (every slot saved with one button, without
-JavaScript); with htmx each slot saves on change and the server answers with the slot and
-the per-student summary (save as you go). Marking a co-animator absent and « Valider »
+JavaScript); with htmx each slot saves on change and the server answers with the slot's
+status line and the per-student summary (save as you go). Marking a co-animator absent and « Valider »
 are forms of their own. Students read their own results only.
 """
 
@@ -77,9 +77,7 @@ def _changes(data: QueryDict) -> dict[grading.Slot, grading.LevelChoice]:
     return changes
 
 
-def _page(
-    request: HttpRequest, viewer: Viewer, team_pk: int, *, status: int = 200, **extra: object
-) -> HttpResponse:
+def _page(request: HttpRequest, viewer: Viewer, team_pk: int, **extra: object) -> HttpResponse:
     team = team_get(viewer, team_pk=team_pk)
     context: Mapping[str, object] = {
         "viewer": viewer,
@@ -90,7 +88,7 @@ def _page(
         "level_labels": LEVELS,
         **extra,
     }
-    return render(request, "roleplays/grading.html", context, status=status)
+    return render(request, "roleplays/grading.html", context)
 
 
 @lti_launch_required
