@@ -2,7 +2,8 @@
 """The live session in Debian's chromium (issue 8, "Live session"): the trainer triggers an
 incident from the console and it appears on the participant's screen within seconds,
 without a reload (htmx polling); an observer on a phone-sized screen taps levels while
-offline and sees them kept, then saved once the connection is back (observer.js).
+offline and sees them kept, then saved once the connection is back, and a level refused
+because the launch expired is sent again from the relaunched page (observer.js).
 
 Each person has their own browser context, opened on a launch id obtained by a real
 launch through the built-in platform (the id travels in the URL, as in Moodle's iframe).
@@ -15,8 +16,11 @@ import time
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 
 from lti_tool.activities.roleplays.models import GridEntry, IncidentDelivery, ObserverNote
+from lti_tool.lti.launch_store import _LAUNCH_PREFIX
+from tests.activities.roleplays.fixtures import launch_roleplay
 from tests.activities.roleplays.live_fixtures import (  # noqa: F401
     CARD_INCIDENT,
     LiveSetup,
@@ -116,4 +120,29 @@ def test_an_observer_offline_keeps_their_taps_and_notes_and_they_are_saved_once_
     assert phone.locator(f"#item-CA-CADRE-{hugo}-4").is_checked()
     assert phone.evaluate("Object.keys(localStorage).map(k => localStorage[k]).join('')") == "{}"
     phone.screenshot(path=str(ARTIFACTS / "roleplay-live-observer.png"), full_page=True)
+    phone.context.close()
+
+
+def test_a_level_refused_by_an_expired_launch_is_sent_again_from_the_relaunched_page(
+    page: Any, live_setup: LiveSetup
+) -> None:
+    page.goto(url_of(live_setup, live_setup.trainer, "console"))
+    page.get_by_test_id("start").click()
+    page.get_by_test_id("stop").wait_for()
+    phone = other_page(page, phone=True)
+    phone.goto(url_of(live_setup, live_setup.lucas, "live"))
+    ines = live_setup.ines.lti_user.pk
+    item = phone.get_by_test_id(f"grid-CA-REG:{ines}")
+
+    # The launch expires (its TTL, shortened here by removing it from the store).
+    cache.delete(_LAUNCH_PREFIX + live_setup.lucas.launch_id)
+    item.locator(f'label[for="item-CA-REG-{ines}-2"]').tap()
+    item.get_by_text("refusé").wait_for()
+    assert not GridEntry.objects.exists()
+
+    # Relaunched from Moodle: the new page sends what the phone kept.
+    relaunched = launch_roleplay(live_setup.demo, "lucas.fontaine")
+    phone.goto(url_of(live_setup, relaunched, "live"))
+    phone.get_by_test_id(f"grid-CA-REG:{ines}").get_by_text("enregistré").wait_for()
+    assert GridEntry.objects.get().level == 2
     phone.context.close()
