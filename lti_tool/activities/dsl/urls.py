@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from lti_tool.activities.dsl.views import urlpatterns
+from django.urls import URLPattern
+
+from lti_tool.activities.dsl.views import student, trainer
 
 app_name = "dsl"
 
-__all__ = ["app_name", "urlpatterns"]
+urlpatterns: list[URLPattern] = [*student.urlpatterns, *trainer.urlpatterns]
