@@ -302,6 +302,24 @@ def test_a_co_animator_reads_what_partners_wrote_once_their_own_debrief_is_compl
     assert after.everyone == []
 
 
+def test_in_a_trio_each_reads_only_what_the_others_wrote_about_them(pair: Pair) -> None:
+    TeamMember.objects.create(team=pair.team, placement=pair.placement, lti_user=pair.lucas)
+    trio = (pair.lea, pair.hugo, pair.lucas)
+    for level, author in enumerate(trio, start=1):
+        entries = [GridInput("self", c.code, author.pk, level) for c in self_criteria(pair.brief)]
+        entries += [GridInput("partner", "CA-BIN", p.pk, level) for p in trio if p != author]
+        feedback = {p.pk: f"De {author.given_name} à {p.given_name}" for p in trio if p != author}
+        save(pair, author, entries, feedback=feedback)
+
+    page = debrief_page_of(pair.session, pair.brief, viewer=pair.lea, is_trainer=False)
+
+    assert page.received is not None  # in the team's order: by family name
+    assert [(g.author, g.partner, g.rows[0].level, g.feedback) for g in page.received] == [
+        (pair.lucas, pair.lea, 3, "De Lucas à Léa"),
+        (pair.hugo, pair.lea, 2, "De Hugo à Léa"),
+    ]
+
+
 def test_the_trainer_reads_every_co_animator_s_debrief(pair: Pair) -> None:
     save(pair, pair.hugo, answers(pair, pair.hugo, pair.lea, 1), overall="Difficile")
 
