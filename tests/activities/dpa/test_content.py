@@ -334,3 +334,27 @@ def test_the_shipped_cases_are_published_by_migration_and_reload_idempotently() 
 
 def test_the_format_key_says_a_file_is_a_dpa_case() -> None:
     assert content_kind(BASE) == ActivityKind.DPA
+
+
+def test_a_tag_cited_twice_in_the_key_is_refused() -> None:
+    text = BASE.replace("key: [manques, impose]", "key: [manques, impose, manques]")
+    assert has(problems_of(text), line_of(text, "key:"), "le tag « manques » est cité deux fois")
+
+
+def test_ids_with_capitals_or_spaces_are_refused_with_an_example() -> None:
+    text = BASE.replace("{id: colis,", "{id: Colis Alim,")
+    assert has(problems_of(text), line_of(text, "Colis Alim"), "« Colis Alim » invalide")
+
+
+def test_an_estimated_duration_out_of_range_is_refused() -> None:
+    text = BASE.replace("alpha: 0.2", "alpha: 0.2\nestimated_minutes: 5")
+    assert has(problems_of(text), line_of(text, "estimated_minutes"), "entre 15 et 600")
+
+
+def test_an_unknown_level_is_refused() -> None:
+    text = BASE.replace('      4: "Précis"\n', '      4: "Précis"\n      5: "Au-delà"\n')
+    assert has(problems_of(text), line_of(text, '5: "Au-delà"'), "niveau « 5 » inconnu")
+
+
+def test_a_document_that_is_not_a_mapping_is_refused() -> None:
+    assert has(problems_of("- une liste\n"), 1, "le cas DPA doit être un dictionnaire")
