@@ -379,12 +379,11 @@ def canvas_validate(*, canvas: Canvas, trainer: LtiUser, feedback: str = "") -> 
     )
     if not pending.exists():
         raise Conflict(_("Rien à valider : évaluez d'abord le projet sur la grille."))
+    context = canvas.placement.resource_link.context
+    if not trainer.memberships.filter(context=context, is_trainer=True).exists():
+        raise PermissionDenied(_("Cette page est réservée aux formateur·rices du cours."))
     validated = []
     for result in pending.order_by("assessment_id", "domain_code"):
-        if not trainer.memberships.filter(
-            context=canvas.placement.resource_link.context, is_trainer=True
-        ).exists():
-            raise PermissionDenied(_("Cette page est réservée aux formateur·rices du cours."))
         validated.append(
             result_moderate(result=result, actor=trainer, feedback=feedback, finalise=True)
         )

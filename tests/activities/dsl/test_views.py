@@ -217,3 +217,19 @@ def test_the_trainer_lands_on_the_list_grades_and_validates(dsl: Any) -> None:
     page = text_of(lea.get(url(lea, "step", canvas.pk, 1)))
     assert 'data-testid="feedback"' in page and "Bonne négociation." in page
     assert page.count('data-testid="domain-score"') == 3
+
+
+def test_the_trainer_reads_a_draft_without_being_able_to_change_it(dsl: Any) -> None:
+    lea, canvas = started(dsl, "lea.bernard")
+    save_step(lea, canvas, 1, {"f-portrait": "Brouillon de Léa."})
+    trainer = launch_dsl(dsl, "trainer")
+    listing = text_of(trainer.get(url(trainer, "trainer")))
+    assert "en cours (version 1)" in listing and "(lecture seule)" in listing
+    page = text_of(trainer.get(url(trainer, "step", canvas.pk, 1)))
+    assert "Brouillon de Léa." in page and 'data-testid="save"' not in page
+    tokens = trainer.form_tokens(url(trainer, "trainer"), None)
+    refused = trainer.post(url(trainer, "save", canvas.pk, 1),
+                           {"revision": "1", "f-portrait": "Réécrit"}, tokens=tokens)  # fmt: skip
+    assert refused.status_code == 400
+    canvas.refresh_from_db()
+    assert canvas.fields["portrait"] == "Brouillon de Léa."

@@ -9,6 +9,10 @@
   if (!form || form.dataset.autosave !== "on") return;
   var status = document.getElementById("autosave-status");
   var panel = document.getElementById("autosave-conflict");
+  var text = form.dataset; // the page's translated messages (data-text-*), read as text.*
+  text = {saving: text.textSaving, saved: text.textSaved, merged: text.textMerged,
+          refused: text.textRefused, offline: text.textOffline, reload: text.textReload,
+          keep: text.textKeep, take: text.textTake};
   var WORD = /[\p{L}\p{N}_]+(?:['’-][\p{L}\p{N}_]+)*/gu;
   var timer = null, saving = false, again = false;
 
@@ -31,7 +35,7 @@
       var owner = fields.find(function (id) { return fieldOf(name).indexOf(id) === 0; });
       if (!owner) return;
       var inputs = form.querySelectorAll('[name="' + name + '"]');
-      if (!inputs.length && !/-rows$/.test(name)) { say(form.dataset.reload || "Rechargez la page pour voir les lignes ajoutées par l'équipe."); }
+      if (!inputs.length && !/-rows$/.test(name)) { say(text.reload); }
       inputs.forEach(function (input) {
         if (input.type === "radio") input.checked = input.value === values[name];
         else if (input.type !== "hidden") input.value = values[name];
@@ -53,12 +57,11 @@
       theirs.textContent = Object.keys(conflict.theirs).filter(function (k) { return !/-rows$/.test(k); })
         .map(function (k) { return conflict.theirs[k]; }).filter(Boolean).join("\n");
       var keep = document.createElement("button");
-      keep.type = "button"; keep.textContent = "Garder ma version";
-      keep.dataset.testid = "keep-mine";
-      keep.setAttribute("data-testid", "keep-mine");
+      keep.type = "button"; keep.textContent = text.keep;
+            keep.setAttribute("data-testid", "keep-mine");
       keep.addEventListener("click", function () { panel.hidden = true; save(); });
       var take = document.createElement("button");
-      take.type = "button"; take.className = "secondary"; take.textContent = "Reprendre l'autre version";
+      take.type = "button"; take.className = "secondary"; take.textContent = text.take;
       take.setAttribute("data-testid", "take-theirs");
       take.addEventListener("click", function () {
         applyValues(conflict.theirs, [conflict.field]); panel.hidden = true; save();
@@ -70,7 +73,7 @@
   function save() {
     if (saving) { again = true; return; }
     saving = true;
-    say("Enregistrement…");
+    say(text.saving);
     fetch(form.action, {method: "POST", body: new FormData(form), credentials: "same-origin",
                         headers: {"Accept": "application/json"}})
       .then(function (response) {
@@ -82,12 +85,12 @@
           setRevision(body.revision);
           applyValues(body.values, body.theirs);
           if (answer.code === 409) { showConflicts(body); say(""); }
-          else say("Enregistré (version " + body.revision + ")" + (body.theirs.length ? " — modifications de l'équipe intégrées" : ""));
+          else say(text.saved.replace("%s", body.revision) + (body.theirs.length ? " " + text.merged : ""));
         } else {
-          say(body.message || "Enregistrement refusé.");
+          say(body.message || text.refused);
         }
       })
-      .catch(function () { say("Hors ligne : vos textes restent dans la page, réessai à la prochaine frappe."); })
+      .catch(function () { say(text.offline); })
       .finally(function () {
         saving = false;
         if (again) { again = false; save(); }
