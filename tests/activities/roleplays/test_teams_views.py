@@ -17,7 +17,7 @@ from lti_tool.activities.roleplays import teams
 from lti_tool.activities.roleplays.models import LiveSession, SessionRole, Team, TeamMember
 from lti_tool.activities.services import activities_load, shipped_files
 from lti_tool.lti.csrf import launch_csrf_token
-from lti_tool.lti.models import RosterSync
+from lti_tool.lti.models import LtiUser, RosterSync
 from tests.activities.roleplays.fixtures import launch_roleplay, roleplay
 from tests.activities.roleplays.test_teams import Course, course_of
 from tests.grading.factories import Launched, launch, other_course, text_of
@@ -54,6 +54,12 @@ def _url(course: Course, name: str, *args: int) -> str:
 def _post(who: Launched, page: str, form_id: str, action: str, data: dict[str, Any]) -> Any:
     """Post a form as a browser would: its launch fields read from the page it is on."""
     return who.post(action, data, tokens=who.form_tokens(page, form_id))
+
+
+def _form_team(course: Course, *people: LtiUser) -> Any:
+    """The trainer ticks ``people`` in the "by hand" form of the setup page and submits."""
+    data = {"member": [str(p.pk) for p in people]}
+    return _post(course.trainer, _setup(course), "team-create", _url(course, "team_create"), data)
 
 
 def _tokens(who: Launched) -> dict[str, str]:
@@ -154,14 +160,7 @@ def test_the_trainer_saves_the_settings(course: Course) -> None:
 
 def test_the_trainer_forms_a_pair_by_hand_then_draws_the_rest(course: Course) -> None:
     lea, hugo = course.students("lea.bernard", "hugo.petit")
-    response = _post(
-        course.trainer,
-        _setup(course),
-        "team-create",
-        _url(course, "team_create"),
-        {"member": [str(lea.pk), str(hugo.pk)]},
-    )
-    assert response.status_code == 303
+    assert _form_team(course, lea, hugo).status_code == 303
     response = _post(course.trainer, _setup(course), "teams-draw", _url(course, "teams_draw"), {})
     assert response.status_code == 303
     assert TeamMember.objects.filter(placement=course.placement).count() == 5
@@ -175,13 +174,7 @@ def test_the_trainer_forms_a_pair_by_hand_then_draws_the_rest(course: Course) ->
 def test_a_student_already_in_a_team_is_refused_with_a_409(course: Course) -> None:
     lea, hugo, ines = course.students("lea.bernard", "hugo.petit", "ines.moreau")
     teams.team_create(placement=course.placement, members=[lea, hugo])
-    response = _post(
-        course.trainer,
-        _setup(course),
-        "team-create",
-        _url(course, "team_create"),
-        {"member": [str(hugo.pk), str(ines.pk)]},
-    )
+    response = _form_team(course, hugo, ines)
     assert response.status_code == 409
     assert "Déjà dans une équipe : Hugo Petit (Équipe 1)" in text_of(response)
     assert Team.objects.filter(placement=course.placement).count() == 1
