@@ -183,6 +183,13 @@ def submission_rows(*, placement: Placement) -> list[SubmissionRow]:
     return [SubmissionRow(student=s, submission=submissions.get(s.pk)) for s in [*students, *extra]]
 
 
+def first_to_grade(rows: list[SubmissionRow]) -> DpaSubmission | None:
+    """Where keyboard grading starts: the first submitted analysis not validated yet (all
+    validated: the first one)."""
+    gradable = [row.submission for row in rows if row.gradable and row.submission is not None]
+    return next((s for s in gradable if s.validated_at is None), None) or next(iter(gradable), None)
+
+
 def submission_get(*, placement: Placement, submission_pk: int) -> DpaSubmission:
     submission = (
         DpaSubmission.objects.filter(placement=placement, pk=submission_pk)

@@ -217,7 +217,7 @@ def trainer(request: HttpRequest, resource_link_pk: int) -> HttpResponse:
             "me": viewer.lti_user,
             "case": case_of(viewer.placement.activity_version, language=launch.language),
             "rows": rows,
-            "first_gradable": next((r.submission for r in rows if r.gradable), None),
+            "first_gradable": selectors.first_to_grade(rows),
         },
     )
 
