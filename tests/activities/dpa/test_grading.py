@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from lti_tool.activities.dpa.access import case_of
 from lti_tool.activities.dpa.models import DpaSubmission
+from lti_tool.activities.models import Placement
 from lti_tool.grading.models import DomainResult, Passback
 from lti_tool.grading.rules import ResultStatus
 from lti_tool.lti.csrf import launch_csrf_token
@@ -248,3 +249,12 @@ def test_the_course_page_leads_the_trainer_to_the_dpa_analyses(dpa: Any) -> None
     page = text_of(trainer.get(reverse("activities:course_home", args=[trainer.context.pk])))
     assert f'data-testid="dpa-link-{trainer.resource_link.pk}"' in page
     assert case_path(trainer, "trainer") in page
+
+
+def test_the_trainers_first_launch_binds_the_link_from_its_custom_parameter(dpa: Any) -> None:
+    trainer = launch_dpa(dpa, "claire.martin")
+    assert trainer.landing_path == case_path(trainer, "trainer")
+    assert trainer.get(trainer.landing_path).status_code == 200
+    placement = Placement.objects.get(resource_link=trainer.resource_link)
+    assert placement.activity_version.activity.slug == "dpa-mme-morel"
+    assert placement.bound_by == trainer.lti_user
