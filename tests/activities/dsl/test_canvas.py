@@ -62,6 +62,20 @@ def test_the_phasing_span_counts_years_from_first_start_to_last_end() -> None:
     assert phasing_years([{"start": 2, "end": 2}, {"start": 1, "end": 3}]) == 3
 
 
+def test_the_charts_escape_students_texts_and_describe_themselves() -> None:
+    from lti_tool.activities.dsl.charts import phasing_timeline, stakeholder_chart
+
+    chart = str(stakeholder_chart([
+        {"actor": "<script>alert(1)</script>", "interest": 4, "power": 1, "engagement": "neutre"},
+        {"actor": "Sans niveaux", "interest": None, "power": None, "engagement": ""},
+    ]))  # fmt: skip
+    assert "<script>" not in chart and "&lt;script&gt;" in chart
+    assert 'role="img"' in chart and "intérêt 4, pouvoir 1, neutre" in chart
+    assert chart.count("<circle") == 1  # an actor without levels is in the table only
+    timeline = str(phasing_timeline([{"start": 1, "end": 4, "action": "A & B", "who": "<i>"}]))
+    assert "A &amp; B" in timeline and "Année 4" in timeline and "<i>" not in timeline
+
+
 # --- services ------------------------------------------------------------------------------
 
 
