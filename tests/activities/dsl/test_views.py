@@ -154,7 +154,7 @@ def test_the_pdf_holds_the_note_then_the_one_page_poster(dsl: Any) -> None:
     assert "Venez construire le projet du quartier" in text
     assert "Ateliers budget" in text  # the phasing table under the note
     # The student's « <b> » is printed as characters, not obeyed as ReportLab markup.
-    assert "(<) Tj (b) Tj (>) Tj (Budget & co)" in text
+    assert "<) Tj (b) Tj (>) Tj (Budget & co)" in text
 
 
 def test_a_student_reaches_only_their_own_canvas(dsl: Any) -> None:
