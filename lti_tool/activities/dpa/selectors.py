@@ -158,6 +158,13 @@ class SubmissionRow:
     def gradable(self) -> bool:
         return self.submission is not None and self.submission.locked
 
+    @property
+    def results(self) -> list[DomainResult]:
+        """The submission's per-domain results so far (to review or final), by domain."""
+        if self.submission is None or self.submission.assessment is None:
+            return []
+        return sorted(self.submission.assessment.results.all(), key=lambda r: r.domain_code)
+
 
 def _students(placement: Placement) -> list[LtiUser]:
     memberships = (
@@ -174,7 +181,9 @@ def submission_rows(*, placement: Placement) -> list[SubmissionRow]:
     """Every student of the course with their submission (or none yet), by name."""
     submissions = {
         s.lti_user_id: s
-        for s in DpaSubmission.objects.filter(placement=placement).select_related("lti_user")
+        for s in DpaSubmission.objects.filter(placement=placement)
+        .select_related("lti_user", "assessment")
+        .prefetch_related("assessment__results")
     }
     students = _students(placement)
     known = {s.pk for s in students}

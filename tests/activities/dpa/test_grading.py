@@ -157,6 +157,8 @@ def test_validation_finalises_each_domain_queues_passback_and_shows_the_feedback
     sent = Passback.objects.filter(result__assessment=submission.assessment_id)
     assert sorted(p.result.domain_code for p in sent) == ["DC1", "DC2", "DC3"]
     assert all(p.status == Passback.Status.PENDING for p in sent)
+    listing = text_of(trainer.get(case_path(trainer, "trainer")))
+    assert listing.count('data-testid="row-result"') == 3 and "(à valider)" not in listing
     student = launch_dpa(dpa, "hugo.petit")
     page = text_of(student.get(case_path(student, "after")))
     assert "Ses compétences restent absentes du plan." in page
