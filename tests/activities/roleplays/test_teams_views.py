@@ -414,3 +414,39 @@ def test_a_first_visit_to_the_setup_page_has_a_worker_read_the_roster(
     again = text_of(trainer.get(trainer.landing_path))
     assert "Inès Moreau" in again  # never launched, on the platform's roster
     assert 'data-testid="roster-requested"' not in again
+
+
+def test_the_trainer_edits_a_team_its_mandates_then_deletes_it(course: Course) -> None:
+    lea, hugo, ines = course.students("lea.bernard", "hugo.petit", "ines.moreau")
+    team = teams.team_create(placement=course.placement, members=[lea, hugo])
+    edited = _post(
+        course.trainer,
+        _setup(course),
+        f"members-{team.pk}",
+        _url(course, "team_members", team.pk),
+        {"member": [str(lea.pk), str(ines.pk)]},
+    )
+    assert edited.status_code == 303
+    assert set(team.members.values_list("lti_user_id", flat=True)) == {lea.pk, ines.pk}
+    lea_member, ines_member = team.members.get(lti_user=lea), team.members.get(lti_user=ines)
+    swapped = _post(
+        course.trainer,
+        _setup(course),
+        f"mandates-{team.pk}",
+        _url(course, "team_mandates", team.pk),
+        {f"mandate-{lea_member.pk}": "caf", f"mandate-{ines_member.pk}": "bailleur"},
+    )
+    assert swapped.status_code == 303
+    assert dict(team.members.values_list("lti_user_id", "mandate_id")) == {
+        lea.pk: "caf",
+        ines.pk: "bailleur",
+    }
+    deleted = _post(
+        course.trainer,
+        _setup(course),
+        f"delete-{team.pk}",
+        _url(course, "team_delete", team.pk),
+        {},
+    )
+    assert deleted.status_code == 303
+    assert not Team.objects.filter(placement=course.placement).exists()
