@@ -10,6 +10,7 @@ import zlib
 from typing import Any
 
 import pytest
+from django.urls import reverse
 
 from lti_tool.activities.dsl.models import Canvas, DilemmaChoice
 from lti_tool.grading.models import DomainResult, Passback
@@ -235,3 +236,10 @@ def test_the_trainer_reads_a_draft_without_being_able_to_change_it(dsl: Any) -> 
     assert refused.status_code == 400
     canvas.refresh_from_db()
     assert canvas.fields["portrait"] == "Brouillon de Léa."
+
+
+def test_the_course_page_leads_the_trainer_to_the_projects(dsl: Any) -> None:
+    trainer = launch_dsl(dsl, "trainer")
+    page = text_of(trainer.get(reverse("activities:course_home", args=[trainer.context.pk])))
+    assert f'data-testid="dsl-link-{trainer.resource_link.pk}"' in page
+    assert "projet DSL : projets rendus et évaluation" in page
