@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
+from lti_tool.activities.dsl import services
 from lti_tool.activities.dsl.models import Canvas, DilemmaChoice
+from lti_tool.activities.dsl.selectors import dsl_placement_get
 from lti_tool.grading.models import DomainResult, Passback
 from lti_tool.grading.rules import ResultStatus
 from tests.activities.dsl.fixtures import canvas_of, launch_dsl, url
@@ -243,3 +245,31 @@ def test_the_course_page_leads_the_trainer_to_the_projects(dsl: Any) -> None:
     page = text_of(trainer.get(reverse("activities:course_home", args=[trainer.context.pk])))
     assert f'data-testid="dsl-link-{trainer.resource_link.pk}"' in page
     assert "projet DSL : projets rendus et évaluation" in page
+
+
+def test_without_javascript_a_conflict_shows_both_versions_and_resending_keeps_mine(
+    dsl: Any,
+) -> None:
+    lea = launch_dsl(dsl, "lea.bernard")
+    placement = dsl_placement_get(resource_link_pk=lea.resource_link.pk)
+    services.dsl_setup_update(placement=placement, team_size=3)
+    canvas = services.canvas_start(placement=placement, lti_user=lea.lti_user)
+    hugo = launch_dsl(dsl, "hugo.petit")
+    services.canvas_join(canvas=canvas, lti_user=hugo.lti_user)
+    page = url(hugo, "step", canvas.pk, 1)
+    tokens = hugo.form_tokens(page, "canvas-form")  # Hugo opens the page at revision 0
+    save_step(lea, canvas, 1, {"f-portrait": "Version de Léa."})
+    clash = hugo.post(url(hugo, "save", canvas.pk, 1),
+                      {"revision": "0", "f-portrait": "Version de Hugo."}, tokens=tokens)  # fmt: skip
+    assert clash.status_code == 409
+    text = text_of(clash)
+    assert "Un·e autre membre a modifié les mêmes champs" in text
+    assert "Version de Léa." in text and "Version de Hugo." in text
+    canvas.refresh_from_db()
+    assert canvas.fields["portrait"] == "Version de Léa."
+    kept = hugo.post(url(hugo, "save", canvas.pk, 1),
+                     {"revision": str(canvas.revision), "f-portrait": "Version de Hugo."},
+                     tokens=tokens)  # fmt: skip
+    assert kept.status_code == 303
+    canvas.refresh_from_db()
+    assert canvas.fields["portrait"] == "Version de Hugo."
