@@ -34,6 +34,7 @@ from lti_tool.activities.content_yaml import (
     yaml_format,
 )
 from lti_tool.activities.dpa import content as dpa_content
+from lti_tool.activities.dpa.case import dpa_from_json
 from lti_tool.activities.dsl import content as dsl_content
 from lti_tool.activities.roleplays import content as roleplay_content
 from lti_tool.activities.roleplays.content import roleplay_from_json
@@ -91,9 +92,7 @@ _KINDS = {
     ActivityKind.ROLEPLAY: _ContentKind(
         roleplay_content.roleplay_parse, roleplay_content.roleplay_validate, roleplay_from_json
     ),
-    ActivityKind.DPA: _ContentKind(
-        dpa_content.dpa_parse, dpa_content.dpa_validate, dpa_content.dpa_from_json
-    ),
+    ActivityKind.DPA: _ContentKind(dpa_content.dpa_parse, dpa_content.dpa_validate, dpa_from_json),
     ActivityKind.DSL: _ContentKind(
         dsl_content.dsl_parse, dsl_content.dsl_validate, dsl_content.dsl_from_json
     ),

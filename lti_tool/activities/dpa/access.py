@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from lti_tool.activities.dpa.content import DpaCase, dpa_from_json
+from lti_tool.activities.dpa.case import DpaCase, dpa_from_json
 from lti_tool.activities.models import Activity, ActivityVersion, Placement
 from lti_tool.activities.placements import CUSTOM_PARAMETER, placement_bind_from_custom
 from lti_tool.core.exceptions import NotFound, PermissionDenied

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from lti_tool.activities.dpa.content import DpaCase, Tag
+from lti_tool.activities.dpa.case import DpaCase, Tag
 from lti_tool.activities.dpa.models import DpaSubmission
 from lti_tool.activities.dpa.services import (
     Answers,

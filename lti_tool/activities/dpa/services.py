@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lti_tool.activities.dpa.access import case_of
-from lti_tool.activities.dpa.content import DpaCase
+from lti_tool.activities.dpa.case import DpaCase
 from lti_tool.activities.dpa.models import DpaSubmission
 from lti_tool.activities.models import Placement
 from lti_tool.activities.selectors import domain_titles

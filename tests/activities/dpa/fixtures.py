@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from lti_tool.activities.dpa.content import DpaCase
+from lti_tool.activities.dpa.case import DpaCase
 from lti_tool.activities.dpa.models import DpaSubmission
 from lti_tool.activities.services import activities_load, dpa_files
 from lti_tool.demo.models import DemoLineItem, DemoResourceLink

@@ -11,12 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lti_tool.activities.content_yaml import ContentInvalid
-from lti_tool.activities.dpa.content import (
-    dpa_from_json,
-    dpa_parse,
-    dpa_validate,
-    tagging_score,
-)
+from lti_tool.activities.dpa.case import dpa_from_json, tagging_score
+from lti_tool.activities.dpa.content import dpa_parse, dpa_validate
 from lti_tool.activities.models import ActivityVersion
 from lti_tool.activities.services import (
     activities_load,
