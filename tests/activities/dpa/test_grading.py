@@ -15,16 +15,19 @@ from django.urls import reverse
 from lti_tool.activities.dpa.access import case_of
 from lti_tool.activities.dpa.models import DpaSubmission
 from lti_tool.activities.models import Placement
+from lti_tool.demo.models import DemoGrade, DemoLineItem
 from lti_tool.grading.models import DomainResult, Passback
 from lti_tool.grading.rules import ResultStatus
 from lti_tool.lti.csrf import launch_csrf_token
 from tests.activities.dpa.fixtures import (
     case_path,
+    dpa_link,
     full_answers,
     launch_dpa,
     submission_of,
 )
 from tests.grading.factories import Launched, text_of
+from tests.grading.worker import WorkerProcess, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("decesf")]
 
@@ -260,3 +263,30 @@ def test_the_trainers_first_launch_binds_the_link_from_its_custom_parameter(dpa:
     placement = Placement.objects.get(resource_link=trainer.resource_link)
     assert placement.activity_version.activity.slug == "dpa-mme-morel"
     assert placement.bound_by == trainer.lti_user
+
+
+def test_validated_domain_grades_reach_the_platforms_gradebook(
+    dpa: Any, worker: WorkerProcess
+) -> None:
+    submission = submitted(dpa, "hugo.petit")
+    trainer = launch_dpa(dpa, "claire.martin")
+    levels = dict.fromkeys(CODES, "4")
+    levels.update({"DPA-ECR": "2", "DPA-PTN": "ne"})
+    grade_all(trainer, submission, levels)
+    validate(trainer, submission)
+    wait_until(
+        lambda: Passback.objects.filter(status=Passback.Status.SENT).count() == 3,
+        what=lambda: (
+            f"{list(Passback.objects.values_list('status', 'last_error'))}\n{worker.log()}"
+        ),
+    )
+    items = DemoLineItem.objects.filter(course__platform=dpa.platform)
+    link = dpa_link(dpa)
+    # The launch's own column carries the first domain of the case (DC2); the others have a
+    # column of their own, tagged; DC4 (all N/E) has none.
+    own = items.get(resource_link=link, created_by_tool=False)
+    grades = {"DC2": DemoGrade.objects.get(line_item=own).grade}
+    for code in ("DC1", "DC3"):
+        grades[code] = DemoGrade.objects.get(line_item=items.get(tag=code)).grade
+    assert grades == {"DC2": Decimal(20), "DC1": Decimal(20), "DC3": Decimal(10)}
+    assert not items.filter(tag="DC4").exists()
