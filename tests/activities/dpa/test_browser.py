@@ -82,6 +82,11 @@ def test_a_student_completes_the_case_and_the_trainer_grades_it_with_the_keyboar
     assert submission.auto_score == Decimal(1)
 
     # The trainer, keyboard only: from the list to the grading screen, then keys.
+    saves: list[dict[str, str]] = []
+    page.on(
+        "request",
+        lambda r: saves.append(r.headers) if r.method == "POST" and "/grille/" in r.url else None,
+    )
     tool = launch_in_frame(page, dpa, "claire.martin")
     start = tool.get_by_test_id("start-grading")
     start.focus()
@@ -102,6 +107,9 @@ def test_a_student_completes_the_case_and_the_trainer_grades_it_with_the_keyboar
     expect(tool.locator("[data-rubric-domain=DC4]")).to_have_text("—")
     expect(tool.locator("[data-rubric-domain=DC1]")).to_have_text("15,00")
     snap(page, "3-grading")
+    # Saved as they go with fetch, the launch and its CSRF token in headers (no cookie).
+    assert len(saves) >= CRITERIA + 2, saves
+    assert all(h.get("x-atelier-launch") and h.get("x-launch-csrf") for h in saves), saves
     page.keyboard.press("v")
     page.keyboard.press("Enter")
     expect(tool.get_by_test_id("validated")).to_be_visible()

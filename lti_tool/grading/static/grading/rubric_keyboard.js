@@ -3,9 +3,9 @@
    A trainer grades without the mouse: 0–4 set the level of the current criterion, n sets
    N/E, j/k (or ↓/↑) move between criteria, c opens the comment (Échap comes back and saves
    it), s/p open the next/previous student, v goes to the validation button, ? shows the
-   keys. Each change is posted at once with fetch: the form's own hidden fields carry the
-   launch id and its CSRF token (no cookie inside the platform's iframe), and the server
-   answers JSON. Without this script the form still works with its « Enregistrer » button. */
+   keys. Each change is posted at once with fetch, the launch id and its CSRF token in
+   headers (no cookie inside the platform's iframe; without the headers the caller may
+   pass, the form's hidden fields carry them), and the server answers JSON. Without this script the form still works with its « Enregistrer » button. */
 (function () {
   "use strict";
 
@@ -16,6 +16,7 @@
     var help = root.querySelector("[data-rubric-help]");
     var text = root.dataset;
     var current = 0;
+    var launchHeaders = root.dataset.launchHeaders ? JSON.parse(root.dataset.launchHeaders) : null;
     var sent = 0; // posts in flight may answer out of order: only the latest one is shown
     if (!form || !criteria.length) { return; }
 
@@ -48,17 +49,23 @@
 
     function post(fieldset, fields) {
       var body = new FormData();
-      // The launch id and its CSRF token: the form's hidden inputs.
-      Array.prototype.forEach.call(form.querySelectorAll("input[type=hidden]"), function (input) {
-        body.append(input.name, input.value);
-      });
+      var headers = { "Accept": "application/json" };
+      if (launchHeaders) {
+        // The launch id and its CSRF token in headers (lti/csrf.py), as htmx sends them.
+        Object.keys(launchHeaders).forEach(function (name) { headers[name] = launchHeaders[name]; });
+      } else {
+        // Otherwise the form's own hidden inputs carry them.
+        Array.prototype.forEach.call(form.querySelectorAll("input[type=hidden]"), function (input) {
+          body.append(input.name, input.value);
+        });
+      }
       Object.keys(fields).forEach(function (name) { body.append(name, fields[name]); });
       state(fieldset, text.textSaving);
       var mine = ++sent;
       return fetch(form.action, {
         method: "POST",
         body: body,
-        headers: { "Accept": "application/json" },
+        headers: headers,
         credentials: "same-origin"
       }).then(function (response) {
         return response.json().then(function (data) { return { ok: response.ok, data: data }; });
