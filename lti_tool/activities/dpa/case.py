@@ -69,25 +69,6 @@ class ImproveField:
 
 
 @dataclass(frozen=True)
-class CaseCriterion:
-    criterion: Criterion
-    levels: tuple[str, ...]  # descriptors of levels 0..4
-    auto: bool = False
-
-    @property
-    def code(self) -> str:
-        return self.criterion.code
-
-    @property
-    def domain(self) -> str:
-        return self.criterion.domain
-
-    @property
-    def label(self) -> str:
-        return self.criterion.label
-
-
-@dataclass(frozen=True)
 class DpaCase:
     """A validated case, texts in one language: what every screen of the case reads."""
 
@@ -111,7 +92,7 @@ class DpaCase:
     alternative_intro: str
     alternative_steps: tuple[str, ...]
     reflection: Prompt
-    criteria: tuple[CaseCriterion, ...]
+    criteria: tuple[RubricCriterion, ...]  # descriptors 0..4; auto: the tagging blends in
 
     @property
     def collective(self) -> bool:
@@ -122,24 +103,19 @@ class DpaCase:
         return tuple(tag.id for tag in self.tags if tag.expected)
 
     @property
-    def auto_criterion(self) -> CaseCriterion:
+    def auto_criterion(self) -> RubricCriterion:
         return next(c for c in self.criteria if c.auto)
 
     def domains(self) -> list[str]:
         """Domains assessed, in the order of first appearance in the criteria."""
         return list(dict.fromkeys(c.domain for c in self.criteria))
 
-    def criterion(self, code: str) -> CaseCriterion | None:
+    def criterion(self, code: str) -> RubricCriterion | None:
         return next((c for c in self.criteria if c.code == code), None)
 
     def rubric(self) -> Rubric:
         """The case's criteria as the shared rubric engine reads them."""
-        return Rubric(
-            tuple(
-                RubricCriterion(criterion=c.criterion, descriptors=c.levels, auto=c.auto)
-                for c in self.criteria
-            )
-        )
+        return Rubric(self.criteria)
 
     def tagging_score(self, chosen: Collection[str]) -> Decimal:
         return tagging_score(chosen, self.key)
@@ -193,7 +169,7 @@ def dpa_from_json(content: dict[str, Any], *, language: str = "fr") -> DpaCase:
         alternative_steps=tuple(t(s) for s in content["alternative_plan"]["steps"]),
         reflection=_prompt(content["reflection"], t),
         criteria=tuple(
-            CaseCriterion(
+            RubricCriterion(
                 criterion=Criterion(
                     code=item["code"],
                     domain=item["domain"],
@@ -201,7 +177,7 @@ def dpa_from_json(content: dict[str, Any], *, language: str = "fr") -> DpaCase:
                     competences=tuple(item["competences"]),
                     label=t(item["label"]),
                 ),
-                levels=tuple(t(item["levels"][level]) for level in RUBRIC_LEVELS),
+                descriptors=tuple(t(item["levels"][level]) for level in RUBRIC_LEVELS),
                 auto=bool(item.get("auto", False)),
             )
             for item in content["criteria"]

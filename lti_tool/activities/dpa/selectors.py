@@ -106,6 +106,7 @@ def student_feedback(submission: DpaSubmission) -> StudentFeedback:
     placed = placed_case(submission)
     grade = _grade(submission, placed)
     final = {r.domain_code: r for r in results if r.status == ResultStatus.FINAL}
+    labels = {item.code: item.criterion.label for item in placed.rubric.criteria}
     domains = []
     for domain in placed.case.domains():
         result = final.get(domain)
@@ -114,7 +115,7 @@ def student_feedback(submission: DpaSubmission) -> StudentFeedback:
         criteria = [
             CriterionFeedback(
                 code=item.criterion,
-                label=placed.case.criterion(item.criterion).label,  # type: ignore[union-attr]
+                label=labels[item.criterion],
                 domain=item.domain,
                 reading=item.reading,
                 comment=item.comment,

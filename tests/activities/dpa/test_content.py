@@ -105,7 +105,13 @@ def test_the_base_case_is_valid_and_reads_back_with_its_key_and_rubric() -> None
     assert case.auto_criterion.code == "DPA-CRIT"
     assert case.alpha == Decimal("0.2")
     assert [item.auto for item in case.rubric().criteria] == [True, False]
-    assert case.criteria[1].levels == ("Confus", "Peu structuré", "Structuré", "Clair", "Précis")
+    assert case.criteria[1].descriptors == (
+        "Confus",
+        "Peu structuré",
+        "Structuré",
+        "Clair",
+        "Précis",
+    )
     assert case.tags[2].why == "Faux : l'aide est légitime." and not case.tags[2].expected
     assert dpa_validate(content, framework_lookup=lookup) == content
 
