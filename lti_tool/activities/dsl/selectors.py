@@ -24,8 +24,8 @@ from lti_tool.activities.dsl.models import (
     DilemmaChoice,
     DslSetup,
 )
-from lti_tool.activities.models import Placement
-from lti_tool.activities.placements import placement_bind_from_custom
+from lti_tool.activities.models import Activity, Placement
+from lti_tool.activities.placements import CUSTOM_PARAMETER, placement_bind_from_custom
 from lti_tool.core.exceptions import ApplicationError, NotFound, PermissionDenied
 from lti_tool.grading.feedback import INDICATOR_LABELS, READING_LABELS, indicator_reading
 from lti_tool.grading.models import DomainResult
@@ -35,30 +35,34 @@ from lti_tool.lti.launch_context import LtiLaunch
 from lti_tool.lti.models import LtiUser, ResourceLink
 
 
-def _bound(resource_link_pk: int) -> None:
+def _bound(resource_link_pk: int, actor: LtiUser | None) -> None:
     """Bind a link from its Moodle custom parameter on its first launch, as the other
     landing pages do (a bad reference is left for the trainer's course page to explain)."""
     link = ResourceLink.objects.filter(pk=resource_link_pk).first()
     if link is None or Placement.objects.filter(resource_link=link).exists():
         return
     try:
-        placement_bind_from_custom(resource_link=link, actor=None)
+        placement_bind_from_custom(resource_link=link, actor=actor)
     except ApplicationError:
         return
 
 
 def link_holds_dsl(*, resource_link_pk: int) -> bool:
-    """Whether a link holds (or, once bound from its custom parameter, will hold) a DSL
-    project: a trainer's launch then lands on its submissions list."""
-    _bound(resource_link_pk)
-    return Placement.objects.filter(
-        resource_link_id=resource_link_pk, activity_version__activity__kind=ActivityKind.DSL.value
-    ).exists()
+    """Whether a link holds (or, from its custom parameter, will hold) a DSL project: a
+    trainer's launch then lands on its projects (catalogue_views.trainer_link_landing)."""
+    placement = Placement.objects.filter(resource_link_id=resource_link_pk).first()
+    if placement is not None:
+        return placement.activity_version.activity.kind == ActivityKind.DSL.value
+    link = ResourceLink.objects.filter(pk=resource_link_pk).first()
+    reference = str((link.custom if link else {}).get(CUSTOM_PARAMETER, "")).strip()
+    slug = reference.split("@", 1)[0]
+    return bool(slug) and Activity.objects.filter(slug=slug, kind=ActivityKind.DSL.value).exists()
 
 
-def dsl_placement_get(*, resource_link_pk: int) -> Placement:
-    """The placement of a link bound to a DSL project; 404 for anything else."""
-    _bound(resource_link_pk)
+def dsl_placement_get(*, resource_link_pk: int, actor: LtiUser | None = None) -> Placement:
+    """The placement of a link bound to a DSL project (bound on the way, by ``actor`` when
+    a trainer); 404 for anything else."""
+    _bound(resource_link_pk, actor)
     placement = (
         Placement.objects.filter(
             resource_link_id=resource_link_pk,
@@ -100,8 +104,10 @@ class Viewer:
 
 def dsl_access(launch: LtiLaunch, *, resource_link_pk: int) -> Viewer:
     """The viewer of a placed DSL project from the request's launch, or a refusal."""
-    placement = dsl_placement_get(resource_link_pk=resource_link_pk)
     lti_user = LtiUser.objects.get(pk=launch.lti_user_id)
+    placement = dsl_placement_get(
+        resource_link_pk=resource_link_pk, actor=lti_user if launch.is_trainer else None
+    )
     if launch.is_trainer:
         if placement.resource_link.context_id != launch.context_id:
             raise PermissionDenied(

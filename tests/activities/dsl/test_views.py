@@ -242,6 +242,10 @@ def test_the_trainer_reads_a_draft_without_being_able_to_change_it(dsl: Any) -> 
 
 def test_the_course_page_leads_the_trainer_to_the_projects(dsl: Any) -> None:
     trainer = launch_dsl(dsl, "trainer")
+    assert trainer.landing_path == url(trainer, "trainer")
+    assert trainer.get(trainer.landing_path).status_code == 200  # binds the link
+    placement = dsl_placement_get(resource_link_pk=trainer.resource_link.pk)
+    assert placement.bound_by == trainer.lti_user
     page = text_of(trainer.get(reverse("activities:course_home", args=[trainer.context.pk])))
     assert f'data-testid="dsl-link-{trainer.resource_link.pk}"' in page
     assert "projet DSL : projets rendus et évaluation" in page
