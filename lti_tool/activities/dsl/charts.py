@@ -15,7 +15,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from lti_tool.activities.dsl.canvas import LEVEL_MAX, YEAR_MAX, engagement_label
+from lti_tool.activities.dsl.canvas import ENGAGEMENTS, LEVEL_MAX, YEAR_MAX, engagement_label
 
 _COLOURS = {"opposant": "#b3261e", "reserve": "#b07800", "neutre": "#6b7280",
             "favorable": "#2e7d32", "moteur": "#1b4f9c", "": "#9aa3ad"}  # fmt: skip
@@ -53,13 +53,22 @@ def stakeholder_chart(rows: Sequence[Mapping[str, Any]]) -> SafeString:
             f'y2="{_PAD + inner}" stroke="#c7ced6" stroke-dasharray="4 3"/>',
             f'<line x1="{_PAD}" y1="{_PAD + inner / 2}" x2="{_PAD + inner}" '
             f'y2="{_PAD + inner / 2}" stroke="#c7ced6" stroke-dasharray="4 3"/>']  # fmt: skip
+    # Quadrant names sit outside the plot, above and below it, never under a dot.
     quadrants = (
-        (0.25, 0.08, _("à satisfaire")), (0.75, 0.08, _("acteurs clés")),
-        (0.25, 0.96, _("à surveiller")), (0.75, 0.96, _("à informer et associer")),
+        (0.25, _PAD - 8, _("à satisfaire")), (0.75, _PAD - 8, _("acteurs clés")),
+        (0.25, _PAD + inner + 16, _("à surveiller")),
+        (0.75, _PAD + inner + 16, _("à informer et associer")),
     )  # fmt: skip
-    for fx, fy, label in quadrants:
-        body.append(_text(_PAD + fx * inner, _PAD + fy * inner, label, size=10, fill="#52606d"))
-    body.append(_text(_PAD + inner / 2, _SIZE - 10, _("intérêt →"), size=12, weight="bold"))
+    for fx, y, label in quadrants:
+        body.append(_text(_PAD + fx * inner, y, label, size=10, fill="#52606d"))
+    body.append(_text(_PAD + inner / 2, _PAD + inner + 34, _("intérêt →"), size=12,
+                      weight="bold"))  # fmt: skip
+    legend_x = 10.0
+    for engagement, label in ENGAGEMENTS:
+        body.append(f'<circle cx="{legend_x + 6}" cy="{_SIZE + 14}" r="6" '
+                    f'fill="{_COLOURS[engagement]}"/>')  # fmt: skip
+        body.append(_text(legend_x + 16, _SIZE + 18, str(label), size=10, anchor="start"))
+        legend_x += 16 + 7 * len(str(label)) + 14
     body.append(
         f'<text x="14" y="{_PAD + inner / 2}" font-size="12" font-weight="bold" '
         f'text-anchor="middle" transform="rotate(-90 14 {_PAD + inner / 2})">'
@@ -85,7 +94,7 @@ def stakeholder_chart(rows: Sequence[Mapping[str, Any]]) -> SafeString:
                "e": engagement_label(str(row.get("engagement") or "")) or _("engagement non précisé")}
         )  # fmt: skip
     desc = "; ".join(described) or _("Aucun acteur placé (intérêt et pouvoir à renseigner).")
-    return _svg(_SIZE, _SIZE, _("Carte des acteurs : pouvoir et intérêt"), desc, body,
+    return _svg(_SIZE, _SIZE + 28, _("Carte des acteurs : pouvoir et intérêt"), desc, body,
                 "stakeholder-chart")  # fmt: skip
 
 
