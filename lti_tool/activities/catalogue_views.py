@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
@@ -38,6 +37,7 @@ from lti_tool.lti.deep_linking import (
 from lti_tool.lti.launch_context import LtiLaunch
 from lti_tool.lti.middleware import LAUNCH_PARAM
 from lti_tool.lti.models import ResourceLink
+from lti_tool.lti.redirects import launch_redirect
 from lti_tool.lti.selectors import lti_user_get
 
 _QUERY_MAX = 200
@@ -250,12 +250,7 @@ def catalogue_cancel(request: HttpRequest) -> HttpResponse:
 
 
 def _bound_redirect(launch: LtiLaunch, link: ResourceLink) -> HttpResponseRedirect:
-    query = urlencode({LAUNCH_PARAM: launch.launch_id})
-    response = HttpResponseRedirect(
-        f"{reverse('activities:course_home', args=[link.context_id])}?{query}"
-    )
-    response.status_code = 303
-    return response
+    return launch_redirect(launch, "activities:course_home", link.context_id)
 
 
 @lti_launch_required

@@ -8,11 +8,9 @@ posted inside Moodle's iframe, so it carries the launch id and a launch-bound CS
 from __future__ import annotations
 
 import csv
-from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST
@@ -21,7 +19,7 @@ from lti_tool.activities.dashboard import course_dashboard, course_matrix, matri
 from lti_tool.lti.ags.errors import AgsError
 from lti_tool.lti.csrf import launch_csrf_protect
 from lti_tool.lti.decorators import lti_launch_required, trainer_course_get
-from lti_tool.lti.middleware import LAUNCH_PARAM
+from lti_tool.lti.redirects import launch_redirect
 from lti_tool.lti.roster import roster_sync, roster_sync_request
 
 # Excel reads a CSV as UTF-8 only when it starts with a byte order mark.
@@ -71,8 +69,4 @@ def course_roster_refresh(request: HttpRequest, context_pk: int) -> HttpResponse
         outcome = "recente" if roster_sync(context=context).cached else "ok"
     except AgsError:
         outcome = "erreur"  # the message is recorded with the roster state and shown
-    params = urlencode({LAUNCH_PARAM: launch.launch_id, "liste": outcome})
-    url = reverse("dashboard:course", args=[context.pk])
-    response = HttpResponseRedirect(f"{url}?{params}#liste")
-    response.status_code = 303
-    return response
+    return launch_redirect(launch, "dashboard:course", context.pk, anchor="liste", liste=outcome)

@@ -12,11 +12,9 @@ iframe"). Every page works without JavaScript; htmx only swaps the main region i
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -28,7 +26,7 @@ from lti_tool.grading.rules import ActivityKind
 from lti_tool.lti.csrf import launch_csrf_protect
 from lti_tool.lti.decorators import lti_launch_required, trainer_course_get
 from lti_tool.lti.launch_context import LtiLaunch
-from lti_tool.lti.middleware import LAUNCH_PARAM
+from lti_tool.lti.redirects import launch_redirect
 from lti_tool.lti.selectors import (
     context_memberships,
     context_resource_links,
@@ -37,14 +35,6 @@ from lti_tool.lti.selectors import (
 )
 
 logger = logging.getLogger(__name__)
-
-
-def _redirect(launch: LtiLaunch, name: str, *args: int, **query: str) -> HttpResponseRedirect:
-    """Post/redirect/get that keeps the launch id (no cookie inside the iframe)."""
-    params = urlencode({LAUNCH_PARAM: launch.launch_id, **query})
-    response = HttpResponseRedirect(f"{reverse(name, args=args)}?{params}")
-    response.status_code = 303
-    return response
 
 
 # --- trainer ---------------------------------------------------------------------------
@@ -192,7 +182,7 @@ def resource_link_page(request: HttpRequest, resource_link_pk: int) -> HttpRespo
         )
     home = _KIND_HOMES.get(placement.activity_version.activity.kind)
     if home is not None:
-        return _redirect(launch, home, resource_link_pk)
+        return launch_redirect(launch, home, resource_link_pk)
     start = selectors.start_page(placement=placement, lti_user=me, language=launch.language)
     return render(
         request,
@@ -209,7 +199,7 @@ def attempt_start(request: HttpRequest, resource_link_pk: int) -> HttpResponse:
     attempt = player.attempt_start(
         placement=placement, lti_user=lti_user_get(lti_user_pk=launch.lti_user_id)
     )
-    return _redirect(launch, "activities:attempt_play", resource_link_pk, attempt.number)
+    return launch_redirect(launch, "activities:attempt_play", resource_link_pk, attempt.number)
 
 
 @lti_launch_required
@@ -217,7 +207,7 @@ def attempt_start(request: HttpRequest, resource_link_pk: int) -> HttpResponse:
 def attempt_play(request: HttpRequest, resource_link_pk: int, number: int) -> HttpResponse:
     launch, attempt = _attempt(request, resource_link_pk, number)
     if attempt.status == Attempt.Status.COMPLETED:
-        return _redirect(launch, "activities:attempt_debrief", resource_link_pk, number)
+        return launch_redirect(launch, "activities:attempt_debrief", resource_link_pk, number)
     scenario = selectors.scenario_of(attempt.activity_version, language=launch.language)
     return render(
         request,
@@ -254,7 +244,7 @@ def attempt_move(request: HttpRequest, resource_link_pk: int, number: int) -> Ht
         move = player.attempt_continue(attempt=attempt, step=step)
     if move.decision is not None:
         query = {"deja": "1"} if move.repeated else {}
-        return _redirect(
+        return launch_redirect(
             launch,
             "activities:decision_feedback",
             resource_link_pk,
@@ -262,7 +252,7 @@ def attempt_move(request: HttpRequest, resource_link_pk: int, number: int) -> Ht
             move.decision.step,
             **query,
         )
-    return _redirect(launch, "activities:attempt_play", resource_link_pk, number)
+    return launch_redirect(launch, "activities:attempt_play", resource_link_pk, number)
 
 
 @lti_launch_required
@@ -293,7 +283,7 @@ def decision_feedback(
 def attempt_debrief(request: HttpRequest, resource_link_pk: int, number: int) -> HttpResponse:
     launch, attempt = _attempt(request, resource_link_pk, number)
     if attempt.status != Attempt.Status.COMPLETED:
-        return _redirect(launch, "activities:attempt_play", resource_link_pk, number)
+        return launch_redirect(launch, "activities:attempt_play", resource_link_pk, number)
     debrief = selectors.attempt_debrief(attempt=attempt, language=launch.language)
     return render(
         request,

@@ -9,11 +9,8 @@ launch-bound CSRF token (lti/csrf.py), and redirects keep the launch id in the U
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -23,18 +20,8 @@ from lti_tool.grading.forms import ModerationForm
 from lti_tool.grading.models import Passback
 from lti_tool.lti.csrf import launch_csrf_protect
 from lti_tool.lti.decorators import lti_launch_required, trainer_course_get
-from lti_tool.lti.launch_context import LtiLaunch
-from lti_tool.lti.middleware import LAUNCH_PARAM
+from lti_tool.lti.redirects import launch_redirect
 from lti_tool.lti.selectors import lti_user_get, resource_link_get
-
-
-def _redirect(name: str, launch: LtiLaunch, *args: int, **query: str | int) -> HttpResponseRedirect:
-    """Post/redirect/get that keeps the launch id (no cookie inside the iframe)."""
-    params = urlencode({LAUNCH_PARAM: launch.launch_id, **query})
-    response = HttpResponseRedirect(f"{reverse(name, args=args)}?{params}")
-    response.status_code = 303
-    return response
-
 
 # --- moderation ------------------------------------------------------------------------
 
@@ -83,7 +70,9 @@ def result_moderate(request: HttpRequest, context_pk: int, result_pk: int) -> Ht
             except ValidationFailed as error:
                 form.add_error(None, error.message)
             else:
-                return _redirect("grading:moderation_queue", launch, context.pk, modere=result.pk)
+                return launch_redirect(
+                    launch, "grading:moderation_queue", context.pk, modere=result.pk
+                )
         status = 400
     return render(
         request,
@@ -120,9 +109,9 @@ def passback_resend(request: HttpRequest, context_pk: int, passback_pk: int) -> 
     passback = selectors.passback_get(context=context, passback_pk=passback_pk)
     if passback.status != Passback.Status.FAILED:
         # A second click, or a stale page: that send was already replaced or delivered.
-        return _redirect("grading:passback_board", launch, context.pk, renvoye=0)
+        return launch_redirect(launch, "grading:passback_board", context.pk, renvoye=0)
     services.passback_resend(passback=passback, actor=lti_user_get(lti_user_pk=launch.lti_user_id))
-    return _redirect("grading:passback_board", launch, context.pk, renvoye=1)
+    return launch_redirect(launch, "grading:passback_board", context.pk, renvoye=1)
 
 
 @lti_launch_required
@@ -133,7 +122,7 @@ def passbacks_resend_failed(request: HttpRequest, context_pk: int) -> HttpRespon
     resent = services.passbacks_resend_failed(
         context=context, actor=lti_user_get(lti_user_pk=launch.lti_user_id)
     )
-    return _redirect("grading:passback_board", launch, context.pk, renvoye=len(resent))
+    return launch_redirect(launch, "grading:passback_board", context.pk, renvoye=len(resent))
 
 
 # --- a student's own results -----------------------------------------------------------

@@ -10,11 +10,8 @@ the grading screen post with fetch and ask for JSON. Every page works without Ja
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -33,15 +30,7 @@ from lti_tool.grading.rubric import RubricGrade
 from lti_tool.lti.csrf import launch_csrf_protect
 from lti_tool.lti.decorators import lti_launch_required
 from lti_tool.lti.launch_context import LtiLaunch
-from lti_tool.lti.middleware import LAUNCH_PARAM
-
-
-def _redirect(launch: LtiLaunch, name: str, *args: int, **query: str) -> HttpResponseRedirect:
-    """Post/redirect/get that keeps the launch id (no cookie inside the iframe)."""
-    params = urlencode({LAUNCH_PARAM: launch.launch_id, **query})
-    response = HttpResponseRedirect(f"{reverse(name, args=args)}?{params}")
-    response.status_code = 303
-    return response
+from lti_tool.lti.redirects import launch_redirect
 
 
 def _access(request: HttpRequest, resource_link_pk: int) -> tuple[LtiLaunch, Viewer]:
@@ -81,10 +70,10 @@ def _answers(request: HttpRequest, submission: DpaSubmission) -> Answers:
 def case_page(request: HttpRequest, resource_link_pk: int) -> HttpResponse:
     launch, viewer = _access(request, resource_link_pk)
     if viewer.is_trainer:
-        return _redirect(launch, "dpa:trainer", resource_link_pk)
+        return launch_redirect(launch, "dpa:trainer", resource_link_pk)
     submission = _own_submission(viewer)
     if submission.locked:
-        return _redirect(launch, "dpa:after", resource_link_pk)
+        return launch_redirect(launch, "dpa:after", resource_link_pk)
     case = case_of(submission.activity_version, language=launch.language)
     return render(
         request,
@@ -123,7 +112,7 @@ def save(request: HttpRequest, resource_link_pk: int) -> HttpResponse:
                 "message": _("Brouillon enregistré."),
             }
         )
-    return _redirect(launch, "dpa:case", resource_link_pk, enregistre="1")
+    return launch_redirect(launch, "dpa:case", resource_link_pk, enregistre="1")
 
 
 @lti_launch_required
@@ -140,8 +129,8 @@ def submit(request: HttpRequest, resource_link_pk: int) -> HttpResponse:
     try:
         services.submission_submit(submission=submission, answers=answers, revision=None)
     except ValidationFailed:
-        return _redirect(launch, "dpa:case", resource_link_pk, incomplet="1")
-    return _redirect(launch, "dpa:after", resource_link_pk)
+        return launch_redirect(launch, "dpa:case", resource_link_pk, incomplet="1")
+    return launch_redirect(launch, "dpa:after", resource_link_pk)
 
 
 def _submitted(viewer: Viewer) -> DpaSubmission:
@@ -191,7 +180,7 @@ def reflect(request: HttpRequest, resource_link_pk: int) -> HttpResponse:
         text=request.POST.get("reflection", ""),
         finish=request.POST.get("action") == "finish",
     )
-    return _redirect(launch, "dpa:after", resource_link_pk, enregistre="1")
+    return launch_redirect(launch, "dpa:after", resource_link_pk, enregistre="1")
 
 
 # --- the trainer -----------------------------------------------------------------------
@@ -285,7 +274,7 @@ def review_save(request: HttpRequest, resource_link_pk: int, submission_pk: int)
         submission.refresh_from_db()
         placed = services.placed_case(submission)
         return _grade_json(grade, services.review_undecided(submission, placed.rubric))
-    return _redirect(launch, "dpa:grade", resource_link_pk, submission_pk)
+    return launch_redirect(launch, "dpa:grade", resource_link_pk, submission_pk)
 
 
 @lti_launch_required
@@ -297,4 +286,4 @@ def review_validate(
     launch, viewer = _trainer(request, resource_link_pk)
     submission = selectors.submission_get(placement=viewer.placement, submission_pk=submission_pk)
     services.review_validate(submission=submission, actor=viewer.lti_user)
-    return _redirect(launch, "dpa:grade", resource_link_pk, submission_pk, valide="1")
+    return launch_redirect(launch, "dpa:grade", resource_link_pk, submission_pk, valide="1")

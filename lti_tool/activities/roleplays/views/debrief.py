@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import URLPattern, path, reverse
+from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -36,7 +35,7 @@ from lti_tool.core.exceptions import Conflict, ValidationFailed
 from lti_tool.lti.csrf import launch_csrf_protect
 from lti_tool.lti.decorators import lti_launch_required
 from lti_tool.lti.launch_context import LtiLaunch
-from lti_tool.lti.middleware import LAUNCH_PARAM
+from lti_tool.lti.redirects import launch_redirect
 
 
 @dataclass(frozen=True)
@@ -58,12 +57,15 @@ def _work(request: HttpRequest, resource_link_pk: int, team_pk: int) -> _Work:
 
 
 def _redirect(work: _Work, name: str, *, anchor: str = "", **query: str) -> HttpResponseRedirect:
-    """Post/redirect/get that keeps the launch id (no cookie inside the iframe)."""
-    params = urlencode({LAUNCH_PARAM: work.launch.launch_id, **query})
-    url = reverse(name, args=(work.viewer.placement.resource_link_id, work.team.pk))
-    response = HttpResponseRedirect(f"{url}?{params}{'#' + anchor if anchor else ''}")
-    response.status_code = 303
-    return response
+    """Back to one of this team's pages (``name`` takes the link and the team)."""
+    return launch_redirect(
+        work.launch,
+        name,
+        work.viewer.placement.resource_link_id,
+        work.team.pk,
+        anchor=anchor,
+        **query,
+    )
 
 
 def _base_context(work: _Work) -> dict[str, Any]:

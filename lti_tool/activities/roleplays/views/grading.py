@@ -9,11 +9,10 @@ are forms of their own. Students read their own results only.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
-from django.urls import URLPattern, path, reverse
+from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -30,7 +29,7 @@ from lti_tool.core.exceptions import ApplicationError, PermissionDenied, Validat
 from lti_tool.grading.feedback import LEVEL_LABELS
 from lti_tool.lti.csrf import launch_csrf_protect
 from lti_tool.lti.decorators import lti_launch_required
-from lti_tool.lti.middleware import LAUNCH_PARAM
+from lti_tool.lti.redirects import launch_redirect
 
 LEVELS = [(level, str(label)) for level, label in LEVEL_LABELS.items()]
 SHARED = "equipe"  # the "who" of a shared criterion's fields: the whole team
@@ -41,18 +40,6 @@ def _trainer(request: HttpRequest, resource_link_pk: int) -> Viewer:
     viewer = roleplay_access(request.lti_launch, resource_link_pk=resource_link_pk)  # type: ignore[attr-defined]
     trainer_required(viewer)
     return viewer
-
-
-def _redirect(
-    request: HttpRequest, name: str, *args: int, anchor: str = "", **query: str
-) -> HttpResponseRedirect:
-    """Post/redirect/get that keeps the launch id (no cookie inside the iframe)."""
-    params = urlencode({LAUNCH_PARAM: request.lti_launch.launch_id, **query})  # type: ignore[attr-defined]
-    response = HttpResponseRedirect(
-        f"{reverse(name, args=args)}?{params}{'#' + anchor if anchor else ''}"
-    )
-    response.status_code = 303
-    return response
 
 
 def _changes(data: QueryDict) -> dict[grading.Slot, grading.LevelChoice]:
@@ -117,8 +104,13 @@ def grading_save(request: HttpRequest, resource_link_pk: int, team_pk: int) -> H
         return _saved(request, viewer, team, error=error.message, status=422)
     if request.htmx:  # type: ignore[attr-defined]
         return _saved(request, viewer, team)
-    return _redirect(
-        request, "roleplays:grading", resource_link_pk, team_pk, fait="enregistre", anchor="resume"
+    return launch_redirect(
+        request.lti_launch,  # type: ignore[attr-defined]
+        "roleplays:grading",
+        resource_link_pk,
+        team_pk,
+        fait="enregistre",
+        anchor="resume",
     )
 
 
@@ -157,8 +149,12 @@ def grading_absence(request: HttpRequest, resource_link_pk: int, team_pk: int) -
         lti_user_pk=int(member),
         absent=request.POST.get("absent") == "1",
     )
-    return _redirect(
-        request, "roleplays:grading", resource_link_pk, team_pk, anchor=f"membre-{member}"
+    return launch_redirect(
+        request.lti_launch,  # type: ignore[attr-defined]
+        "roleplays:grading",
+        resource_link_pk,
+        team_pk,
+        anchor=f"membre-{member}",
     )
 
 
@@ -171,8 +167,8 @@ def grading_validate(request: HttpRequest, resource_link_pk: int, team_pk: int) 
     done = grading.team_grading_validate(
         team=team, brief=brief_of(viewer.placement), actor=viewer.lti_user
     )
-    return _redirect(
-        request,
+    return launch_redirect(
+        request.lti_launch,  # type: ignore[attr-defined]
         "roleplays:grading",
         resource_link_pk,
         team_pk,

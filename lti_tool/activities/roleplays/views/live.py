@@ -15,11 +15,10 @@ forms or in headers (lti/csrf.py).
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
-from django.urls import URLPattern, path, reverse
+from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -35,7 +34,7 @@ from lti_tool.core.exceptions import ValidationFailed
 from lti_tool.lti.csrf import launch_csrf_protect
 from lti_tool.lti.decorators import lti_launch_required
 from lti_tool.lti.launch_context import LtiLaunch
-from lti_tool.lti.middleware import LAUNCH_PARAM
+from lti_tool.lti.redirects import launch_redirect
 
 
 def _seat(
@@ -67,12 +66,8 @@ def _back(
     anchor: str = "",
     **query: str,
 ) -> HttpResponseRedirect:
-    """Post/redirect/get that keeps the launch id (no cookie inside the iframe)."""
-    params = urlencode({LAUNCH_PARAM: launch.launch_id, **query})
-    url = f"{reverse(name, args=[resource_link_pk, team_pk])}?{params}"
-    response = HttpResponseRedirect(f"{url}#{anchor}" if anchor else url)
-    response.status_code = 303
-    return response
+    """Back to one of this team's pages, keeping the launch id."""
+    return launch_redirect(launch, name, resource_link_pk, team_pk, anchor=anchor, **query)
 
 
 def _done(

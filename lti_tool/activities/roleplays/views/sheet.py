@@ -27,11 +27,11 @@ from lti_tool.activities.roleplays.access import (
     trainer_required,
 )
 from lti_tool.activities.roleplays.models import Team
-from lti_tool.activities.roleplays.views import launch_redirect
 from lti_tool.core.exceptions import PermissionDenied, ValidationFailed
 from lti_tool.lti.csrf import launch_csrf_protect
 from lti_tool.lti.decorators import lti_launch_required
 from lti_tool.lti.launch_context import LtiLaunch
+from lti_tool.lti.redirects import launch_redirect
 
 SPARE_ROWS = 2  # blank plan rows offered by the plain form (JavaScript adds rows itself)
 

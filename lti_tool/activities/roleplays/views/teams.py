@@ -26,12 +26,12 @@ from lti_tool.activities.roleplays.access import (
     trainer_required,
 )
 from lti_tool.activities.roleplays.models import SessionRole
-from lti_tool.activities.roleplays.views import launch_redirect
 from lti_tool.core.exceptions import PermissionDenied, ValidationFailed
 from lti_tool.lti.ags.errors import AgsError
 from lti_tool.lti.csrf import launch_csrf_protect
 from lti_tool.lti.decorators import lti_launch_required
 from lti_tool.lti.launch_context import LtiLaunch
+from lti_tool.lti.redirects import launch_redirect
 from lti_tool.lti.roster import roster_sync, roster_sync_request
 from lti_tool.lti.selectors import lti_user_get
 
