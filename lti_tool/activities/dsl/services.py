@@ -352,6 +352,14 @@ def canvas_review_save(
     _review_apply(review, entries, brief)
     canvas.review = review
     canvas.save(update_fields=["review", "updated_at"])
+    return _regrade(canvas, brief, trainer, domain_titles)
+
+
+def _regrade(
+    canvas: Canvas, brief: DslBrief, trainer: LtiUser, domain_titles: dict[str, str] | None
+) -> Reviewed:
+    """Every member's assessment graded on the whole rubric as the trainer left it."""
+    review = canvas.review
     levels = {code: item["level"] for code, item in review.items() if item["decided"]}
     comments = {code: item["comment"] for code, item in review.items() if item["comment"]}
     auto = canvas_auto_scores(canvas, brief)
@@ -369,22 +377,49 @@ def canvas_review_save(
     return Reviewed(grade=grade, results=results)
 
 
+def review_undecided(canvas: Canvas, brief: DslBrief) -> list[str]:
+    return [c.code for c in brief.criteria if not canvas.review.get(c.code, {}).get("decided")]
+
+
 @transaction.atomic
-def canvas_validate(*, canvas: Canvas, trainer: LtiUser, feedback: str = "") -> list[DomainResult]:
-    """The trainer validates the results of every member: final, then sent to the
-    platform's gradebook (passback outbox)."""
-    members = canvas.members.exclude(assessment=None)
-    pending = DomainResult.objects.filter(
-        assessment__in=[m.assessment_id for m in members], status=ResultStatus.TO_REVIEW
-    )
-    if not pending.exists():
-        raise Conflict(_("Rien à valider : évaluez d'abord le projet sur la grille."))
+def canvas_validate(
+    *, canvas: Canvas, trainer: LtiUser, feedback: str = "",
+    domain_titles: dict[str, str] | None = None,
+) -> list[DomainResult]:  # fmt: skip
+    """The trainer validates: every member's results become final and go to the platform's
+    gradebook (passback outbox). Each criterion needs a level or an explicit N/E first. A
+    rubric changed after an earlier validation replaces the final score of the domains it
+    changed, which are sent again (domain.md §4.3, "Regrading"); the others stay as sent."""
+    canvas = Canvas.objects.select_for_update().get(pk=canvas.pk)
     context = canvas.placement.resource_link.context
     if not trainer.memberships.filter(context=context, is_trainer=True).exists():
         raise PermissionDenied(_("Cette page est réservée aux formateur·rices du cours."))
-    validated = []
-    for result in pending.order_by("assessment_id", "domain_code"):
-        validated.append(
-            result_moderate(result=result, actor=trainer, feedback=feedback, finalise=True)
+    if not canvas.submitted:
+        raise Conflict(_("Ce projet n'a pas encore été rendu."))
+    brief = brief_of(canvas.placement)
+    undecided = review_undecided(canvas, brief)
+    if undecided:
+        raise ValidationFailed(
+            _("Donnez un niveau (ou N/E) à chaque critère avant de valider : %(codes)s.")
+            % {"codes": ", ".join(undecided)},
+            extra={"undecided": undecided},
         )
+    grade = _regrade(canvas, brief, trainer, domain_titles).grade
+    validated = []
+    for member in canvas.members.exclude(assessment=None).select_related("assessment"):
+        for result in member.assessment.results.order_by("domain_code"):  # type: ignore[union-attr]
+            outcome = grade.domains.get(result.domain_code) if grade else None
+            if outcome is None:
+                continue  # every criterion of that domain is now N/E: nothing to send
+            if result.status != ResultStatus.FINAL:
+                validated.append(result_moderate(result=result, actor=trainer,
+                                                 feedback=feedback, finalise=True))  # fmt: skip
+            elif result.score_20 != outcome.score_20:
+                validated.append(result_moderate(
+                    result=result, actor=trainer, score_override=outcome.score_20,
+                    feedback=feedback, comment=_("Nouvelle évaluation sur la grille."),
+                    finalise=True,
+                ))  # fmt: skip
+    if not validated:
+        raise Conflict(_("Rien de nouveau à valider : les notes envoyées sont à jour."))
     return validated

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import re
 import zlib
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from lti_tool.activities.dsl.models import Canvas, DilemmaChoice
 from lti_tool.activities.dsl.selectors import dsl_placement_get
 from lti_tool.grading.models import DomainResult, Passback
 from lti_tool.grading.rules import ResultStatus
-from tests.activities.dsl.fixtures import canvas_of, launch_dsl, url
+from tests.activities.dsl.fixtures import brief_for, canvas_of, launch_dsl, url
 from tests.grading.factories import Launched, launch, other_course, text_of
 from tests.grading.frameworks_fixtures import decesf  # noqa: F401
 
@@ -215,6 +216,11 @@ def test_the_trainer_lands_on_the_list_grades_and_validates(dsl: Any) -> None:
     assert all(r.status == ResultStatus.TO_REVIEW for r in results.values())
     assert not Passback.objects.exists()
     assert 'data-testid="feedback"' not in lea.get(url(lea, "step", canvas.pk, 1)).text
+    early = trainer.post(url(trainer, "validate", canvas.pk), {}, tokens=tokens)
+    assert early.status_code == 400 and "DSL-MED, DSL-VEI" in text_of(early)
+    rest = {f"level-{c.code}": "ne" for c in brief_for(trainer).criteria
+            if f"level-{c.code}" not in levels}  # fmt: skip
+    trainer.post(url(trainer, "grade_save", canvas.pk), rest, tokens=tokens)
     validate = trainer.post(url(trainer, "validate", canvas.pk), {}, tokens=tokens)
     assert validate.status_code == 303
     assert set(DomainResult.objects.values_list("status", flat=True)) == {ResultStatus.FINAL}
@@ -222,6 +228,18 @@ def test_the_trainer_lands_on_the_list_grades_and_validates(dsl: Any) -> None:
     page = text_of(lea.get(url(lea, "step", canvas.pk, 1)))
     assert 'data-testid="feedback"' in page and "Bonne négociation." in page
     assert page.count('data-testid="domain-score"') == 3
+
+    # Regrading after validation: only the changed domain waits, then is sent again.
+    trainer.post(url(trainer, "grade_save", canvas.pk), {"level-DSL-NOTE": "4"}, tokens=tokens)
+    screen_text = text_of(trainer.get(screen))
+    assert re.search(r'domain-state-DC3">\s*à valider', screen_text)
+    assert re.search(r'domain-state-DC2">\s*validé', screen_text)
+    assert trainer.post(url(trainer, "validate", canvas.pk), {}, tokens=tokens).status_code == 303
+    dc3 = DomainResult.objects.get(domain_code="DC3")
+    assert dc3.score_20 == Decimal("20.00") and dc3.passbacks.count() == 2
+    assert DomainResult.objects.get(domain_code="DC2").passbacks.count() == 1
+    again = trainer.post(url(trainer, "validate", canvas.pk), {}, tokens=tokens)
+    assert again.status_code == 409 and "Rien de nouveau à valider" in text_of(again)
 
 
 def test_the_trainer_reads_a_draft_without_being_able_to_change_it(dsl: Any) -> None:

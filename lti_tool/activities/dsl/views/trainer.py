@@ -115,6 +115,7 @@ def validate(request: HttpRequest, link: int, canvas_pk: int) -> HttpResponse:
     viewer, canvas = viewer_canvas(request, link, canvas_pk)
     selectors.trainer_required(viewer)
     services.canvas_validate(
+        domain_titles=_domain_titles(selectors.brief_of(viewer.placement)),
         canvas=canvas, trainer=viewer.lti_user,
         feedback=request.POST.get("feedback", "").strip()[:2000],
     )  # fmt: skip
@@ -145,11 +146,15 @@ def _rubric_items(
     return items
 
 
-def _domain_states(submission: selectors.Submission) -> dict[str, str]:
-    """Domain → "final" when every member's result is validated, else "to_review"."""
+def _domain_states(submission: selectors.Submission, preview: dict[str, Any]) -> dict[str, str]:
+    """Domain → "final" when every member's result is validated and still matches the
+    grid, else "to_review" (a change after validation waits to be validated again)."""
     states: dict[str, str] = {}
     for result in submission.results:
-        final = result.status == "final" and states.get(result.domain_code, "final") == "final"
+        outcome = preview.get(result.domain_code)
+        current = outcome is None or outcome.score_20 == result.score_20
+        final = result.status == "final" and current
+        final = final and states.get(result.domain_code, "final") == "final"
         states[result.domain_code] = "final" if final else "to_review"
     return states
 
@@ -185,7 +190,7 @@ def _grade_context(
         "me": viewer.lti_user, "canvas": canvas, "brief": brief, "steps": steps,
         "criteria": _rubric_items(canvas, brief, auto), "submission": submission,
         "rungs": rules.RUNGS, "domains": preview.domains,
-        "domain_states": _domain_states(submission),
+        "domain_states": _domain_states(submission, preview.domains),
         "previous_pk": submitted[position - 1] if position > 0 else None,
         "next_pk": submitted[position + 1] if 0 <= position < len(submitted) - 1 else None,
     }  # fmt: skip
