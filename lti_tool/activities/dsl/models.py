@@ -114,3 +114,21 @@ class DilemmaChoice(BaseModel):
         constraints = [
             models.UniqueConstraint(fields=["canvas", "card_id"], name="dsl_dilemma_once")
         ]
+
+
+class PeerReview(BaseModel):
+    """A classmate's formative reading of a submitted canvas on the rubric (issue 9,
+    "optional peer review"): anonymous both ways, shown to the trainer as input only (its
+    weight is 0: the trainer's grade does not move)."""
+
+    canvas = models.ForeignKey(Canvas, on_delete=models.CASCADE, related_name="peer_reviews")
+    reviewer = models.ForeignKey(LtiUser, on_delete=models.CASCADE, related_name="+")
+    levels = models.JSONField(default=dict, blank=True)  # criterion code → 0..4
+    comment = models.TextField(blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["canvas", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["canvas", "reviewer"], name="dsl_peer_review_once")
+        ]

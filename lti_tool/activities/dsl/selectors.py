@@ -194,6 +194,8 @@ class Submission:
     canvas: Canvas
     members: list[CanvasMember]
     results: list[DomainResult]
+    reviews_assigned: int = 0
+    reviews_sent: int = 0
 
     @property
     def status(self) -> str:
@@ -224,7 +226,11 @@ def submissions(placement: Placement) -> list[Submission]:
                 "assessment_id", "domain_code"
             )
         )
-        found.append(Submission(canvas=canvas, members=members, results=results))
+        reviews = list(canvas.peer_reviews.all())
+        found.append(Submission(
+            canvas=canvas, members=members, results=results, reviews_assigned=len(reviews),
+            reviews_sent=sum(1 for r in reviews if r.submitted_at is not None),
+        ))  # fmt: skip
     return found
 
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from django.urls import URLPattern
 
-from lti_tool.activities.dsl.views import student, trainer
+from lti_tool.activities.dsl.views import peers, student, trainer
 
 app_name = "dsl"
 
-urlpatterns: list[URLPattern] = [*student.urlpatterns, *trainer.urlpatterns]
+urlpatterns: list[URLPattern] = [
+    *student.urlpatterns,
+    *peers.urlpatterns,
+    *trainer.urlpatterns,
+]

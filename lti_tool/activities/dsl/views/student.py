@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from lti_tool.activities.dsl import canvas as rules
-from lti_tool.activities.dsl import selectors, services
+from lti_tool.activities.dsl import peers, selectors, services
 from lti_tool.activities.dsl.charts import phasing_timeline, stakeholder_chart
 from lti_tool.activities.dsl.content import PHASING, STAKEHOLDERS, DslBrief, Field
 from lti_tool.activities.dsl.models import Canvas
@@ -125,6 +125,11 @@ def _step_context(
         "members": list(canvas.members.all()),
         "gaps": rules.submission_gaps(brief, fields) if number == len(brief.steps) else [],
         "revision": canvas.revision, "locked": canvas.submitted or viewer.is_trainer,
+        "reviews": (
+            peers.reviews_to_do(placement=viewer.placement, reviewer=viewer.lti_user)
+            if not viewer.is_trainer
+            else []
+        ),
         "feedback": (
             selectors.student_feedback(canvas, brief, viewer.lti_user) if canvas.submitted else []
         ),

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from lti_tool.activities.dsl import canvas as rules
-from lti_tool.activities.dsl import selectors, services
+from lti_tool.activities.dsl import peers, selectors, services
 from lti_tool.activities.dsl.charts import phasing_timeline, stakeholder_chart
 from lti_tool.activities.dsl.content import PHASING, STAKEHOLDERS, DslBrief
 from lti_tool.activities.dsl.models import Canvas
@@ -27,7 +27,7 @@ from lti_tool.activities.dsl.views.common import (
     wants_json,
 )
 from lti_tool.grading.frameworks.selectors import framework_get, framework_tree
-from lti_tool.grading.rubric import rubric_grade
+from lti_tool.grading.rubric import peer_median, rubric_grade
 from lti_tool.lti.csrf import launch_csrf_protect
 from lti_tool.lti.decorators import lti_launch_required
 
@@ -127,6 +127,7 @@ def _rubric_items(
 ) -> list[dict[str, Any]]:
     """The criteria as the shared keyboard rubric (grading/_rubric_keyboard.html) reads them."""
     items = []
+    peer = peers.peer_levels(canvas)
     for item in brief.criteria:
         state = canvas.review.get(item.code, {})
         note = ""
@@ -137,6 +138,11 @@ def _rubric_items(
                 if item.code in auto
                 else _("Aucune carte dilemme jouée pour ce critère : votre niveau compte seul.")
             )  # fmt: skip
+        if item.code in peer:
+            median = peer_median(peer[item.code])
+            note = " ".join(filter(None, [note, _(
+                "Avis des pairs (%(n)s, formatif, sans effet sur la note) : médiane %(median)s."
+            ) % {"n": len(peer[item.code]), "median": median}]))  # fmt: skip
         items.append({
             "code": item.code, "label": item.criterion.label, "domain": item.domain,
             "weight": item.criterion.weight, "descriptors": item.descriptors,
@@ -188,7 +194,8 @@ def _grade_context(
     return {
         "launch": launch_of(request), "link": viewer.placement.resource_link_id,
         "me": viewer.lti_user, "canvas": canvas, "brief": brief, "steps": steps,
-        "criteria": _rubric_items(canvas, brief, auto), "submission": submission,
+        "criteria": _rubric_items(canvas, brief, auto),
+        "peer_comments": peers.peer_comments(canvas), "submission": submission,
         "rungs": rules.RUNGS, "domains": preview.domains,
         "domain_states": _domain_states(submission, preview.domains),
         "previous_pk": submitted[position - 1] if position > 0 else None,
@@ -196,9 +203,21 @@ def _grade_context(
     }  # fmt: skip
 
 
+@lti_launch_required
+@launch_csrf_protect
+@require_POST
+def peer_assign(request: HttpRequest, link: int) -> HttpResponse:
+    launch = launch_of(request)
+    viewer = selectors.dsl_access(launch, resource_link_pk=link)
+    selectors.trainer_required(viewer)
+    peers.peer_reviews_assign(placement=viewer.placement)
+    return redirect(launch, "dsl:trainer", link)
+
+
 urlpatterns = [
     path("projet-dsl/<int:link>/suivi/", trainer, name="trainer"),
     path("projet-dsl/<int:link>/reglages/", setup, name="setup"),
+    path("projet-dsl/<int:link>/relectures/", peer_assign, name="peer_assign"),
     path("projet-dsl/<int:link>/correction/<int:canvas_pk>/", grade, name="grade"),
     path("projet-dsl/<int:link>/correction/<int:canvas_pk>/enregistrer/", grade_save,
          name="grade_save"),
