@@ -19,12 +19,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from lti_tool.activities import catalogue
 from lti_tool.activities.catalogue import CatalogueEntry, CatalogueQuery
-from lti_tool.activities.dpa.access import link_holds_dpa
-from lti_tool.activities.dsl.selectors import link_holds_dsl
 from lti_tool.activities.models import Placement
-from lti_tool.activities.placements import MAX_ATTEMPTS, PlacementOptions, placement_bind
-from lti_tool.activities.roleplays.teams import link_holds_roleplay
+from lti_tool.activities.placements import (
+    MAX_ATTEMPTS,
+    PlacementOptions,
+    link_activity_kind,
+    placement_bind,
+)
 from lti_tool.core.exceptions import PermissionDenied, ValidationFailed
+from lti_tool.grading.rules import ActivityKind
 from lti_tool.lti.csrf import launch_csrf_protect
 from lti_tool.lti.decorators import lti_launch_required
 from lti_tool.lti.deep_linking import (
@@ -43,19 +46,23 @@ from lti_tool.lti.selectors import lti_user_get
 _QUERY_MAX = 200
 
 
+# Kinds with trainer pages of their own: a trainer's launch on such a link lands there.
+_TRAINER_HOMES = {
+    ActivityKind.ROLEPLAY.value: "roleplays:setup",
+    ActivityKind.DPA.value: "dpa:trainer",
+    ActivityKind.DSL.value: "dsl:trainer",
+}
+
+
 def trainer_link_landing(launch: LtiLaunch) -> str | None:
     """Settings hook of the launch view (LTI_TRAINER_LINK_LANDING): a trainer launching a
-    link with no activity yet opens the catalogue in binding mode; a role-play link opens
-    its setup page (teams and roles); a DPA case link, its list of analyses; a DSL
-    project link, its submissions."""
+    link with no activity yet opens the catalogue in binding mode; a role-play, DPA case or
+    DSL project link opens its own trainer page (teams and roles, analyses, projects)."""
     if launch.resource_link_id is None:
         return None
-    if link_holds_roleplay(resource_link_pk=launch.resource_link_id):
-        return reverse("roleplays:setup", args=[launch.resource_link_id])
-    if link_holds_dpa(resource_link_pk=launch.resource_link_id):
-        return reverse("dpa:trainer", args=[launch.resource_link_id])
-    if link_holds_dsl(resource_link_pk=launch.resource_link_id):
-        return reverse("dsl:trainer", args=[launch.resource_link_id])
+    kind = link_activity_kind(resource_link_pk=launch.resource_link_id)
+    if kind in _TRAINER_HOMES:
+        return reverse(_TRAINER_HOMES[kind], args=[launch.resource_link_id])
     if not catalogue.resource_link_needs_binding(resource_link_pk=launch.resource_link_id):
         return None
     return reverse("activities:catalogue_bind", args=[launch.resource_link_id])

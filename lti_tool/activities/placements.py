@@ -69,6 +69,27 @@ def activity_version_resolve(reference: str) -> ActivityVersion:
     return latest
 
 
+def link_activity_kind(*, resource_link_pk: int) -> str | None:
+    """The kind of activity a link holds: its placement's, or, before it is bound, the
+    kind its ``activity`` custom parameter names; None when neither says (a bad reference
+    is explained to the trainer on the course page, not here)."""
+    placement = (
+        Placement.objects.filter(resource_link_id=resource_link_pk)
+        .select_related("activity_version__activity")
+        .first()
+    )
+    if placement is not None:
+        return str(placement.activity_version.activity.kind)
+    link = ResourceLink.objects.filter(pk=resource_link_pk).first()
+    reference = str(link.custom.get(CUSTOM_PARAMETER, "")).strip() if link else ""
+    if not reference:
+        return None
+    try:
+        return str(activity_version_resolve(reference).activity.kind)
+    except (NotFound, ValidationFailed):
+        return None
+
+
 @transaction.atomic
 def placement_bind(
     *,

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 
 from lti_tool.activities.dpa.case import DpaCase, dpa_from_json
-from lti_tool.activities.models import Activity, ActivityVersion, Placement
-from lti_tool.activities.placements import CUSTOM_PARAMETER, placement_bind_from_custom
+from lti_tool.activities.models import ActivityVersion, Placement
+from lti_tool.activities.placements import placement_bind_from_custom
 from lti_tool.core.exceptions import NotFound, PermissionDenied
 from lti_tool.grading.rules import ActivityKind
 from lti_tool.lti.launch_context import LtiLaunch
@@ -81,15 +81,3 @@ def student_required(viewer: Viewer) -> None:
 def case_of(version: ActivityVersion, *, language: str = "fr") -> DpaCase:
     """The case of a published version, texts in ``language`` when it has them."""
     return dpa_from_json(version.content, language=language)
-
-
-def link_holds_dpa(*, resource_link_pk: int) -> bool:
-    """Whether a link is (or, from its custom parameter, will be) a DPA case: the launch
-    then lands on the DPA pages (catalogue_views.trainer_link_landing)."""
-    placement = Placement.objects.filter(resource_link_id=resource_link_pk).first()
-    if placement is not None:
-        return placement.activity_version.activity.kind == ActivityKind.DPA.value
-    link = ResourceLink.objects.filter(pk=resource_link_pk).first()
-    reference = str((link.custom if link else {}).get(CUSTOM_PARAMETER, "")).strip()
-    slug = reference.split("@", 1)[0]
-    return bool(slug) and Activity.objects.filter(slug=slug, kind=ActivityKind.DPA.value).exists()

@@ -11,10 +11,6 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
 from lti_tool.activities.models import Placement
-from lti_tool.activities.placements import (
-    CUSTOM_PARAMETER,
-    activity_version_resolve,
-)
 from lti_tool.activities.roleplays.access import brief_of, session_of, setup_of
 from lti_tool.activities.roleplays.content import (
     Mandate,
@@ -31,9 +27,8 @@ from lti_tool.activities.roleplays.models import (
     Team,
     TeamMember,
 )
-from lti_tool.core.exceptions import ApplicationError, ValidationFailed
-from lti_tool.grading.rules import ActivityKind
-from lti_tool.lti.models import LtiUser, ResourceLink
+from lti_tool.core.exceptions import ValidationFailed
+from lti_tool.lti.models import LtiUser
 
 
 def course_students(*, placement: Placement) -> list[LtiUser]:
@@ -46,27 +41,6 @@ def course_students(*, placement: Placement) -> list[LtiUser]:
             memberships__is_trainer=False,
         ).order_by("family_name", "given_name", "name", "pk")
     )
-
-
-def link_holds_roleplay(*, resource_link_pk: int) -> bool:
-    """True when the link is bound to a role-play, or will be by its ``activity`` custom
-    parameter (a trainer's first launch lands on the setup page, which binds it)."""
-    placement = (
-        Placement.objects.filter(resource_link_id=resource_link_pk)
-        .select_related("activity_version__activity")
-        .first()
-    )
-    if placement is not None:
-        return bool(placement.activity_version.activity.kind == ActivityKind.ROLEPLAY.value)
-    link = ResourceLink.objects.filter(pk=resource_link_pk).first()
-    reference = str(link.custom.get(CUSTOM_PARAMETER, "")).strip() if link else ""
-    if not reference:
-        return False
-    try:
-        version = activity_version_resolve(reference)
-    except ApplicationError:
-        return False  # the course page explains a bad reference to the trainer
-    return bool(version.activity.kind == ActivityKind.ROLEPLAY.value)
 
 
 @dataclass(frozen=True)
