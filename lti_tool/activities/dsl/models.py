@@ -44,6 +44,9 @@ class Canvas(BaseModel):
     # The trainer's grading screen as it stands, per criterion code: {"level": 0..4 or
     # None (N/E), "decided": bool, "comment": text}; saved as the trainer goes.
     review = models.JSONField(default=dict, blank=True)
+    # The grid as it was when the trainer last validated: what students read as feedback
+    # (later changes wait for the next validation).
+    validated_review = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["placement", "number"]

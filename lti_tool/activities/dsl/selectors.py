@@ -27,8 +27,9 @@ from lti_tool.activities.dsl.models import (
 from lti_tool.activities.models import Activity, Placement
 from lti_tool.activities.placements import CUSTOM_PARAMETER, placement_bind_from_custom
 from lti_tool.core.exceptions import ApplicationError, NotFound, PermissionDenied
-from lti_tool.grading.feedback import INDICATOR_LABELS, READING_LABELS, indicator_reading
+from lti_tool.grading.feedback import INDICATOR_LABELS, READING_LABELS
 from lti_tool.grading.models import DomainResult
+from lti_tool.grading.rubric import rubric_grade
 from lti_tool.grading.rules import ActivityKind, ResultStatus
 from lti_tool.grading.rules import reading as reading_of
 from lti_tool.lti.launch_context import LtiLaunch
@@ -254,25 +255,35 @@ class DomainFeedback:
 
 
 def student_feedback(canvas: Canvas, brief: DslBrief, lti_user: LtiUser) -> list[DomainFeedback]:
-    """What a member reads once the trainer validated: per domain, the score and each
-    criterion's reading with the trainer's comment (domain.md §4.1 point 5). Nothing
-    while a result waits for validation."""
+    """What a member reads once the trainer validated: per domain, the score sent and each
+    criterion's reading with the trainer's comment, as the grid stood at the last
+    validation (domain.md §4.1 point 5). Nothing while a result waits for validation."""
     member = next((m for m in canvas.members.all() if m.lti_user_id == lti_user.pk), None)
     if member is None or member.assessment_id is None:
         return []
     results = list(DomainResult.objects.filter(assessment_id=member.assessment_id))
     if not results or any(r.status != ResultStatus.FINAL for r in results):
         return []
-    comments = {code: item.get("comment", "") for code, item in canvas.review.items()}
+    review = canvas.validated_review
+    grade = rubric_grade(
+        brief.rubric(),
+        levels={code: item["level"] for code, item in review.items() if item.get("decided")},
+        auto_scores=canvas_auto_scores(canvas, brief),
+        alpha=brief.alpha,
+    )
     feedback = []
     for result in sorted(results, key=lambda r: brief.domains().index(r.domain_code)):
-        criteria = []
-        for piece in result.evidence:
-            code = str(piece["criterion"])
-            reading = indicator_reading(Decimal(str(piece["ratio"])))
-            criterion = next(c for c in brief.criteria if c.code == code)
-            criteria.append(CriterionFeedback(code, criterion.criterion.label, reading.value,
-                                              str(INDICATOR_LABELS[reading]), comments.get(code, "")))  # fmt: skip
+        criteria = [
+            CriterionFeedback(
+                code=c.criterion,
+                label=next(i.criterion.label for i in brief.criteria if i.code == c.criterion),
+                reading=c.reading.value,
+                reading_label=str(INDICATOR_LABELS[c.reading]),
+                comment=review.get(c.criterion, {}).get("comment", ""),
+            )
+            for c in grade.criteria
+            if c.domain == result.domain_code and c.reading is not None
+        ]
         domain_reading = reading_of(result.score_20)
         feedback.append(DomainFeedback(result.domain_code, result.domain_title, result.score_20,
                                        domain_reading.value, str(READING_LABELS[domain_reading]),

@@ -420,6 +420,8 @@ def canvas_validate(
                     feedback=feedback, comment=_("Nouvelle évaluation sur la grille."),
                     finalise=True,
                 ))  # fmt: skip
-    if not validated:
+    if not validated and canvas.validated_review == canvas.review:
         raise Conflict(_("Rien de nouveau à valider : les notes envoyées sont à jour."))
+    canvas.validated_review = dict(canvas.review)
+    canvas.save(update_fields=["validated_review", "updated_at"])
     return validated

@@ -230,7 +230,9 @@ def test_the_trainer_lands_on_the_list_grades_and_validates(dsl: Any) -> None:
     assert page.count('data-testid="domain-score"') == 3
 
     # Regrading after validation: only the changed domain waits, then is sent again.
-    trainer.post(url(trainer, "grade_save", canvas.pk), {"level-DSL-NOTE": "4"}, tokens=tokens)
+    trainer.post(url(trainer, "grade_save", canvas.pk),
+                 {"level-DSL-NOTE": "4", "comment-DSL-NOTE": "Note très claire."}, tokens=tokens)  # fmt: skip
+    assert "Note très claire." not in text_of(lea.get(url(lea, "step", canvas.pk, 1)))
     screen_text = text_of(trainer.get(screen))
     assert re.search(r'domain-state-DC3">\s*à valider', screen_text)
     assert re.search(r'domain-state-DC2">\s*validé', screen_text)
@@ -238,6 +240,7 @@ def test_the_trainer_lands_on_the_list_grades_and_validates(dsl: Any) -> None:
     dc3 = DomainResult.objects.get(domain_code="DC3")
     assert dc3.score_20 == Decimal("20.00") and dc3.passbacks.count() == 2
     assert DomainResult.objects.get(domain_code="DC2").passbacks.count() == 1
+    assert "Note très claire." in text_of(lea.get(url(lea, "step", canvas.pk, 1)))
     again = trainer.post(url(trainer, "validate", canvas.pk), {}, tokens=tokens)
     assert again.status_code == 409 and "Rien de nouveau à valider" in text_of(again)
 
