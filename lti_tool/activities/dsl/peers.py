@@ -7,7 +7,6 @@ suggestion; the peer weight β stays 0, so the grade is the trainer's alone (dom
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -117,10 +116,3 @@ def peer_comments(canvas: Canvas) -> list[str]:
         for r in canvas.peer_reviews.filter(submitted_at__isnull=False).order_by("pk")
         if r.comment
     ]
-
-
-def review_summary(canvas: Canvas) -> dict[str, Any]:
-    return {
-        "assigned": canvas.peer_reviews.count(),
-        "sent": canvas.peer_reviews.filter(submitted_at__isnull=False).count(),
-    }
