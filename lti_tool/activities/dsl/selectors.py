@@ -24,8 +24,8 @@ from lti_tool.activities.dsl.models import (
     DilemmaChoice,
     DslSetup,
 )
-from lti_tool.activities.models import Activity, Placement
-from lti_tool.activities.placements import CUSTOM_PARAMETER, placement_bind_from_custom
+from lti_tool.activities.models import Placement
+from lti_tool.activities.placements import placement_bind_from_custom
 from lti_tool.core.exceptions import ApplicationError, NotFound, PermissionDenied
 from lti_tool.grading.feedback import INDICATOR_LABELS, READING_LABELS
 from lti_tool.grading.models import DomainResult
@@ -46,18 +46,6 @@ def _bound(resource_link_pk: int, actor: LtiUser | None) -> None:
         placement_bind_from_custom(resource_link=link, actor=actor)
     except ApplicationError:
         return
-
-
-def link_holds_dsl(*, resource_link_pk: int) -> bool:
-    """Whether a link holds (or, from its custom parameter, will hold) a DSL project: a
-    trainer's launch then lands on its projects (catalogue_views.trainer_link_landing)."""
-    placement = Placement.objects.filter(resource_link_id=resource_link_pk).first()
-    if placement is not None:
-        return placement.activity_version.activity.kind == ActivityKind.DSL.value
-    link = ResourceLink.objects.filter(pk=resource_link_pk).first()
-    reference = str((link.custom if link else {}).get(CUSTOM_PARAMETER, "")).strip()
-    slug = reference.split("@", 1)[0]
-    return bool(slug) and Activity.objects.filter(slug=slug, kind=ActivityKind.DSL.value).exists()
 
 
 def dsl_placement_get(*, resource_link_pk: int, actor: LtiUser | None = None) -> Placement:

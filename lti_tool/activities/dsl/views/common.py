@@ -1,31 +1,19 @@
-"""What every DSL view shares: the launch, post/redirect/get keeping the launch id, the
+"""What every DSL view shares: the launch, the
 JSON switch of the autosave and the grading screen, and the canvas the viewer may see."""
 
 from __future__ import annotations
 
-from typing import Any
-from urllib.parse import urlencode
-
-from django.http import HttpRequest, HttpResponseRedirect
-from django.urls import reverse
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from lti_tool.activities.dsl import selectors
 from lti_tool.activities.dsl.models import Canvas
 from lti_tool.core.exceptions import ValidationFailed
 from lti_tool.lti.launch_context import LtiLaunch
-from lti_tool.lti.middleware import LAUNCH_PARAM
 
 
 def launch_of(request: HttpRequest) -> LtiLaunch:
     return request.lti_launch  # type: ignore[attr-defined,no-any-return]
-
-
-def redirect(launch: LtiLaunch, name: str, *args: Any, anchor: str = "") -> HttpResponseRedirect:
-    params = urlencode({LAUNCH_PARAM: launch.launch_id})
-    response = HttpResponseRedirect(f"{reverse(name, args=args)}?{params}{anchor}")
-    response.status_code = 303
-    return response
 
 
 def wants_json(request: HttpRequest) -> bool:

@@ -13,9 +13,10 @@ from django.views.decorators.http import require_GET, require_POST
 from lti_tool.activities.dsl import peers, selectors
 from lti_tool.activities.dsl.charts import phasing_timeline, stakeholder_chart
 from lti_tool.activities.dsl.content import PHASING, STAKEHOLDERS
-from lti_tool.activities.dsl.views.common import launch_of, redirect
+from lti_tool.activities.dsl.views.common import launch_of
 from lti_tool.lti.csrf import launch_csrf_protect
 from lti_tool.lti.decorators import lti_launch_required
+from lti_tool.lti.redirects import launch_redirect
 
 
 def _review(request: HttpRequest, link: int, review_pk: int) -> tuple[Any, Any]:
@@ -60,7 +61,7 @@ def peer_review_save(request: HttpRequest, link: int, review_pk: int) -> HttpRes
         review=review, brief=brief, levels=levels, comment=request.POST.get("comment", ""),
         submit=request.POST.get("action") == "send",
     )  # fmt: skip
-    return redirect(launch_of(request), "dsl:peer_review", link, review.pk)
+    return launch_redirect(launch_of(request), "dsl:peer_review", link, review.pk)
 
 
 urlpatterns = [

@@ -25,13 +25,13 @@ from lti_tool.activities.dsl.pdf import canvas_pdf
 from lti_tool.activities.dsl.views.common import (
     int_posted,
     launch_of,
-    redirect,
     viewer_canvas,
     wants_json,
 )
 from lti_tool.core.exceptions import ValidationFailed
 from lti_tool.lti.csrf import launch_csrf_protect
 from lti_tool.lti.decorators import lti_launch_required
+from lti_tool.lti.redirects import launch_redirect
 
 # --- student: home -------------------------------------------------------------------------
 
@@ -42,9 +42,9 @@ def home(request: HttpRequest, link: int) -> HttpResponse:
     launch = launch_of(request)
     viewer = selectors.dsl_access(launch, resource_link_pk=link)
     if viewer.is_trainer:
-        return redirect(launch, "dsl:trainer", link)
+        return launch_redirect(launch, "dsl:trainer", link)
     if viewer.canvas is not None:
-        return redirect(launch, "dsl:step", link, viewer.canvas.pk, 1)
+        return launch_redirect(launch, "dsl:step", link, viewer.canvas.pk, 1)
     setup = selectors.setup_of(viewer.placement)
     return render(request, "dsl/home.html", {
         "launch": launch, "link": link, "me": viewer.lti_user, "setup": setup,
@@ -60,7 +60,7 @@ def start(request: HttpRequest, link: int) -> HttpResponse:
     launch = launch_of(request)
     viewer = selectors.dsl_access(launch, resource_link_pk=link)
     canvas = services.canvas_start(placement=viewer.placement, lti_user=viewer.lti_user)
-    return redirect(launch, "dsl:step", link, canvas.pk, 1)
+    return launch_redirect(launch, "dsl:step", link, canvas.pk, 1)
 
 
 @lti_launch_required
@@ -73,7 +73,7 @@ def join(request: HttpRequest, link: int, canvas_pk: int) -> HttpResponse:
     if canvas is None:
         raise ValidationFailed(_("Cette équipe n'existe pas."))
     services.canvas_join(canvas=canvas, lti_user=viewer.lti_user)
-    return redirect(launch, "dsl:step", link, canvas.pk, 1)
+    return launch_redirect(launch, "dsl:step", link, canvas.pk, 1)
 
 
 # --- student: the canvas -------------------------------------------------------------------
@@ -192,7 +192,7 @@ def save(request: HttpRequest, link: int, canvas_pk: int, number: int) -> HttpRe
     if not saved.conflicts:
         target = request.POST.get("next", "")
         goto = int(target) if target.isdigit() and brief.step(int(target)) else number
-        return redirect(launch_of(request), "dsl:step", link, canvas.pk, goto)
+        return launch_redirect(launch_of(request), "dsl:step", link, canvas.pk, goto)
     # Without JavaScript: the page again, the author's text kept in the conflicting fields,
     # the other's version shown beside it; sending the form again keeps the author's.
     canvas.refresh_from_db()
@@ -222,8 +222,8 @@ def choose(request: HttpRequest, link: int, canvas_pk: int, card_id: str) -> Htt
     card = selectors.brief_of(viewer.placement).dilemma(card_id)
     number = next(s.number for s in selectors.brief_of(viewer.placement).steps
                   if card is not None and s.id == card.step)  # fmt: skip
-    return redirect(launch_of(request), "dsl:step", link, canvas.pk, number,
-                     anchor=f"#carte-{chosen.choice.card_id}")  # fmt: skip
+    return launch_redirect(launch_of(request), "dsl:step", link, canvas.pk, number,
+                     anchor=f"carte-{chosen.choice.card_id}")  # fmt: skip
 
 
 @lti_launch_required
@@ -237,7 +237,7 @@ def submit(request: HttpRequest, link: int, canvas_pk: int) -> HttpResponse:
         canvas=canvas, author=viewer.lti_user,
         revision=int_posted(request.POST.get("revision"), "revision"),
     )  # fmt: skip
-    return redirect(launch_of(request), "dsl:step", link, canvas.pk, 8)
+    return launch_redirect(launch_of(request), "dsl:step", link, canvas.pk, 8)
 
 
 @lti_launch_required

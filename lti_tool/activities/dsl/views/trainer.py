@@ -22,7 +22,6 @@ from lti_tool.activities.dsl.models import Canvas
 from lti_tool.activities.dsl.views.common import (
     int_posted,
     launch_of,
-    redirect,
     viewer_canvas,
     wants_json,
 )
@@ -30,6 +29,7 @@ from lti_tool.grading.frameworks.selectors import framework_get, framework_tree
 from lti_tool.grading.rubric import peer_median, rubric_grade
 from lti_tool.lti.csrf import launch_csrf_protect
 from lti_tool.lti.decorators import lti_launch_required
+from lti_tool.lti.redirects import launch_redirect
 
 # --- trainer -------------------------------------------------------------------------------
 
@@ -58,7 +58,7 @@ def setup(request: HttpRequest, link: int) -> HttpResponse:
     services.dsl_setup_update(
         placement=viewer.placement, team_size=int_posted(request.POST.get("team_size"), "taille")
     )
-    return redirect(launch, "dsl:trainer", link)
+    return launch_redirect(launch, "dsl:trainer", link)
 
 
 def _domain_titles(brief: DslBrief) -> dict[str, str]:
@@ -104,7 +104,7 @@ def grade_save(request: HttpRequest, link: int, canvas_pk: int) -> HttpResponse:
             "message": _("Enregistré."),
             "domains": {code: str(outcome.score_20) for code, outcome in domains.items()},
         })  # fmt: skip
-    return redirect(launch, "dsl:grade", link, canvas.pk)
+    return launch_redirect(launch, "dsl:grade", link, canvas.pk)
 
 
 @lti_launch_required
@@ -119,7 +119,7 @@ def validate(request: HttpRequest, link: int, canvas_pk: int) -> HttpResponse:
         canvas=canvas, trainer=viewer.lti_user,
         feedback=request.POST.get("feedback", "").strip()[:2000],
     )  # fmt: skip
-    return redirect(launch, "dsl:grade", link, canvas.pk)
+    return launch_redirect(launch, "dsl:grade", link, canvas.pk)
 
 
 def _rubric_items(
@@ -211,7 +211,7 @@ def peer_assign(request: HttpRequest, link: int) -> HttpResponse:
     viewer = selectors.dsl_access(launch, resource_link_pk=link)
     selectors.trainer_required(viewer)
     peers.peer_reviews_assign(placement=viewer.placement)
-    return redirect(launch, "dsl:trainer", link)
+    return launch_redirect(launch, "dsl:trainer", link)
 
 
 urlpatterns = [
