@@ -358,7 +358,7 @@ class ContentChecker(ABC):
         if value is None:
             return []
         if not isinstance(value, list):
-            self.problem(path, f"{path[0]} doit être une liste de {what}, pas {type_name(value)}.")
+            self.problem(path, f"{path[-1]} doit être une liste de {what}, pas {type_name(value)}.")
             return []
         if not low <= len(value) <= high:
             wanted = f"{low}" if low == high else f"de {low} à {high}"

@@ -20,7 +20,6 @@ Choices made for authors (documented in data/README.md):
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -59,8 +58,6 @@ TEAM_SIZES = (1, 3, 4)  # alone, or a team of 3–4 (issue 9)
 WORDS_MIN, WORDS_MAX = 20, 2000
 DILEMMAS_MAX = 2  # per step
 
-ITEM_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-ITEM_ID_HINT = "minuscules, chiffres, - et _, par exemple « lieu-ateliers »"
 
 TOP_REQUIRED = ("format", "slug", "title", "summary", "languages", "framework", "role",
                 "team_sizes", "territory", "steps", "criteria")  # fmt: skip
@@ -80,6 +77,8 @@ CRITERION_OPTIONAL = ("auto",)
 
 
 class _Checker(ContentChecker):
+    item_id_hint = "minuscules, chiffres, - et _, par exemple « lieu-ateliers »"
+
     def __init__(self, lines: dict[Path, int], framework_lookup: FrameworkLookup | None) -> None:
         super().__init__(lines, framework_lookup)
         self.criteria: dict[str, Path] = {}
@@ -121,31 +120,6 @@ class _Checker(ContentChecker):
         self.check_references()
 
     # pieces
-
-    def items(self, value: Any, path: Path, what: str, *, low: int, high: int) -> list[Any]:
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            self.problem(path, f"{path[-1]} doit être une liste de {what}, pas {type_name(value)}.")
-            return []
-        if not low <= len(value) <= high:
-            wanted = f"{low}" if low == high else f"de {low} à {high}"
-            self.problem(path, f"{len(value)} {what} : il en faut {wanted}.")
-        return value
-
-    def item_id(self, item: dict[str, Any], here: Path, what: str, seen: dict[str, Path]) -> None:
-        value: Any = item.get("id")
-        if "id" not in item or not self.identifier(
-            value, (*here, "id"), what, ITEM_ID, ITEM_ID_HINT
-        ):
-            return
-        if value in seen:
-            self.problem(
-                (*here, "id"),
-                f"l'identifiant « {value} » est déjà utilisé (ligne {self.line(seen[value])}).",
-            )
-        else:
-            seen[value] = (*here, "id")
 
     def check_alpha(self, value: Any) -> None:
         if (
@@ -381,24 +355,6 @@ class _Checker(ContentChecker):
                 self.auto.add(code)
             if "levels" in criterion:
                 self.check_levels(criterion["levels"], (*here, "levels"), code)
-
-    def check_levels(self, value: Any, path: Path, code: str | None) -> None:
-        name = code or "ce critère"
-        if not isinstance(value, dict):
-            self.problem(path, "levels doit donner un descripteur par niveau (0: …, 1: …, 2: …, "
-                               f"3: …, 4: …), pas {type_name(value)}.")  # fmt: skip
-            return
-        given = {str(key) for key in value}
-        for level in value:
-            if str(level) not in LEVELS:
-                self.problem((*path, str(level)), f"niveau « {level} » inconnu (de 0 à 4).")
-        for level in LEVELS:
-            if level not in given:
-                self.problem(path, f"descripteur du niveau {level} manquant pour {name}.")
-        for key, descriptor in value.items():
-            if str(key) in LEVELS:
-                self.local(descriptor, (*path, str(key)),
-                           f"le descripteur du niveau {key} de {name}")  # fmt: skip
 
 
 # --- entry points ---------------------------------------------------------------------------

@@ -19,7 +19,6 @@ Choices made for authors (documented in data/README.md):
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -51,8 +50,6 @@ CO_ANIMATORS_MIN, CO_ANIMATORS_MAX = 2, 3
 ROLE_CARDS_MAX = 15
 DURATION_MIN, DURATION_MAX = 10, 480
 
-ITEM_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-ITEM_ID_HINT = "minuscules, chiffres, - et _, par exemple « mme-kaci » ou « cadre »"
 
 TOP_REQUIRED = ("format", "slug", "title", "summary", "languages", "framework", "setting",
                 "public", "objectives", "duration_minutes", "co_animators", "mandates",
@@ -136,34 +133,9 @@ class _Checker(ContentChecker):
 
     # pieces
 
-    def items(self, value: Any, path: Path, what: str, *, low: int, high: int) -> list[Any]:
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            self.problem(path, f"{path[0]} doit être une liste de {what}, pas {type_name(value)}.")
-            return []
-        if not low <= len(value) <= high:
-            wanted = f"{low}" if low == high else f"de {low} à {high}"
-            self.problem(path, f"{len(value)} {what} : il en faut {wanted}.")
-        return value
-
     def check_list_of_texts(self, value: Any, path: Path, what: str) -> None:
         for index, item in enumerate(self.items(value, path, "textes", low=1, high=20)):
             self.local(item, (*path, index), what)
-
-    def item_id(self, item: dict[str, Any], here: Path, what: str, seen: dict[str, Path]) -> None:
-        value: Any = item.get("id")
-        if "id" not in item or not self.identifier(
-            value, (*here, "id"), what, ITEM_ID, ITEM_ID_HINT
-        ):
-            return
-        if value in seen:
-            self.problem(
-                (*here, "id"),
-                f"l'identifiant « {value} » est déjà utilisé (ligne {self.line(seen[value])}).",
-            )
-        else:
-            seen[value] = (*here, "id")
 
     def check_mandates(self, value: Any) -> None:
         path: Path = ("mandates",)
@@ -328,27 +300,6 @@ class _Checker(ContentChecker):
             )
         if "observers" in value and code is not None:
             self.observed.add(code)
-
-    def check_levels(self, value: Any, path: Path, code: str | None) -> None:
-        name = code or "ce critère"
-        if not isinstance(value, dict):
-            self.problem(
-                path,
-                f"levels doit donner un descripteur par niveau (0: …, 1: …, 2: …, 3: …, 4: …), "
-                f"pas {type_name(value)}.",
-            )
-            return
-        for level in value:
-            if str(level) not in LEVELS:
-                self.problem((*path, str(level)), f"niveau « {level} » inconnu (de 0 à 4).")
-        for level in LEVELS:
-            if level not in {str(key) for key in value}:
-                self.problem(path, f"descripteur du niveau {level} manquant pour {name}.")
-        for key, descriptor in value.items():
-            if str(key) in LEVELS:
-                self.local(
-                    descriptor, (*path, str(key)), f"le descripteur du niveau {key} de {name}"
-                )
 
 
 # --- entry points ---------------------------------------------------------------------------
