@@ -13,11 +13,14 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import yaml
 
 from lti_tool.core.exceptions import ValidationFailed
+from lti_tool.grading.rubric import RubricCriterion
+from lti_tool.grading.rules import Criterion
 
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 CRITERION_CODE = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$")
@@ -115,6 +118,28 @@ def local_text(value: Any, language: str, default: str) -> str:
     if isinstance(value, Mapping):
         return str(value.get(language) or value.get(default) or next(iter(value.values()), ""))
     return "" if value is None else str(value)
+
+
+def criterion_read(item: Mapping[str, Any], text: Callable[[Any], str]) -> Criterion:
+    """A validated criterion of any activity kind as the grading law reads it (texts
+    through ``text``, the caller's language choice)."""
+    return Criterion(
+        code=item["code"],
+        domain=item["domain"],
+        weight=Decimal(str(item["weight"])),
+        competences=tuple(item["competences"]),
+        label=text(item["label"]),
+    )
+
+
+def rubric_criterion_read(item: Mapping[str, Any], text: Callable[[Any], str]) -> RubricCriterion:
+    """A validated rubric criterion: the criterion, its five level descriptors and whether
+    it has an automatic part (``auto``)."""
+    return RubricCriterion(
+        criterion=criterion_read(item, text),
+        descriptors=tuple(text(item["levels"][level]) for level in RUBRIC_LEVELS),
+        auto=bool(item.get("auto", False)),
+    )
 
 
 def words(keys: Iterable[str]) -> str:

@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from lti_tool.activities.content_yaml import RUBRIC_LEVELS, local_text
+from lti_tool.activities.content_yaml import local_text, rubric_criterion_read
 from lti_tool.grading.rubric import DEFAULT_ALPHA, Rubric, RubricCriterion
-from lti_tool.grading.rules import Criterion
 
 DEFAULT_MINUTES = 90
 
@@ -168,18 +167,5 @@ def dpa_from_json(content: dict[str, Any], *, language: str = "fr") -> DpaCase:
         alternative_intro=t(content["alternative_plan"]["intro"]),
         alternative_steps=tuple(t(s) for s in content["alternative_plan"]["steps"]),
         reflection=_prompt(content["reflection"], t),
-        criteria=tuple(
-            RubricCriterion(
-                criterion=Criterion(
-                    code=item["code"],
-                    domain=item["domain"],
-                    weight=Decimal(str(item["weight"])),
-                    competences=tuple(item["competences"]),
-                    label=t(item["label"]),
-                ),
-                descriptors=tuple(t(item["levels"][level]) for level in RUBRIC_LEVELS),
-                auto=bool(item.get("auto", False)),
-            )
-            for item in content["criteria"]
-        ),
+        criteria=tuple(rubric_criterion_read(item, t) for item in content["criteria"]),
     )

@@ -33,11 +33,12 @@ from lti_tool.activities.content_yaml import (
     content_parse,
     content_validate,
     local_text,
+    rubric_criterion_read,
     type_name,
     words,
 )
 from lti_tool.grading.rubric import DEFAULT_ALPHA, Rubric, RubricCriterion
-from lti_tool.grading.rules import ALPHA_MAX, RUBRIC_LEVEL_MAX, Criterion
+from lti_tool.grading.rules import ALPHA_MAX, RUBRIC_LEVEL_MAX
 
 FORMAT = "atelier-dsl/1"
 SUBJECT = "Le dossier de projet DSL"
@@ -581,18 +582,5 @@ def dsl_from_json(content: dict[str, Any], *, language: str = "fr") -> DslBrief:
         team_sizes=tuple(content["team_sizes"]),
         territory=territory,
         steps=steps,
-        criteria=tuple(
-            RubricCriterion(
-                criterion=Criterion(
-                    code=item["code"],
-                    domain=item["domain"],
-                    weight=Decimal(str(item["weight"])),
-                    competences=tuple(item["competences"]),
-                    label=t(item["label"]),
-                ),
-                descriptors=tuple(t(item["levels"][level]) for level in LEVELS),
-                auto=bool(item.get("auto", False)),
-            )
-            for item in content["criteria"]
-        ),
+        criteria=tuple(rubric_criterion_read(item, t) for item in content["criteria"]),
     )

@@ -20,7 +20,6 @@ Choices made for authors (documented in data/README.md):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from lti_tool.activities.content_yaml import (
@@ -31,6 +30,7 @@ from lti_tool.activities.content_yaml import (
     Path,
     content_parse,
     content_validate,
+    criterion_read,
     local_text,
     type_name,
     words,
@@ -457,13 +457,7 @@ def roleplay_from_json(content: dict[str, Any], *, language: str = "fr") -> Role
         co_animators=int(content["co_animators"]),
         criteria=tuple(
             RolePlayCriterion(
-                criterion=Criterion(
-                    code=item["code"],
-                    domain=item["domain"],
-                    weight=Decimal(str(item["weight"])),
-                    competences=tuple(item["competences"]),
-                    label=t(item["label"]),
-                ),
+                criterion=criterion_read(item, t),
                 scope=item["scope"],
                 evidence=tuple(item["evidence"]),
                 levels=tuple(t(item["levels"][level]) for level in LEVELS),
