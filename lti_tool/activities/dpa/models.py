@@ -72,3 +72,27 @@ class DpaSubmission(BaseModel):
     @property
     def locked(self) -> bool:
         return self.status != self.Status.DRAFT
+
+
+class DpaPeerReview(BaseModel):
+    """A classmate's formative reading of a submitted analysis on the rubric (issue 9,
+    "optional peer review"): anonymous both ways, shown to the trainer as input only (its
+    weight is 0: the trainer's grade does not move). The assignment and the checks are
+    shared with the DSL canvas (grading/peer_review.py)."""
+
+    submission = models.ForeignKey(
+        DpaSubmission, on_delete=models.CASCADE, related_name="peer_reviews"
+    )
+    reviewer = models.ForeignKey(LtiUser, on_delete=models.CASCADE, related_name="+")
+    levels = models.JSONField(default=dict, blank=True)  # criterion code → 0..4
+    comment = models.TextField(blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["submission", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["submission", "reviewer"], name="dpa_peer_review_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer} → {self.submission_id}"

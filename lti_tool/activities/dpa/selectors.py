@@ -6,10 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from lti_tool.activities.dpa.case import DpaCase, Tag
 from lti_tool.activities.dpa.models import DpaSubmission
+from lti_tool.activities.dpa.peers import peer_summary
 from lti_tool.activities.dpa.services import (
     Answers,
     PlacedCase,
@@ -23,6 +25,7 @@ from lti_tool.activities.models import Placement
 from lti_tool.core.exceptions import NotFound
 from lti_tool.grading.feedback import INDICATOR_LABELS, READING_LABELS, IndicatorReading
 from lti_tool.grading.models import DomainResult
+from lti_tool.grading.peer_review import PeerSummary
 from lti_tool.grading.rubric import RubricGrade, rubric_grade
 from lti_tool.grading.rules import DomainOutcome, ResultStatus, reading
 from lti_tool.lti.models import LtiUser, Membership
@@ -148,6 +151,8 @@ def _grade(submission: DpaSubmission, placed: PlacedCase) -> RubricGrade:
 class SubmissionRow:
     student: LtiUser
     submission: DpaSubmission | None
+    reviews_assigned: int = 0  # peer reviews of this analysis given out / sent
+    reviews_sent: int = 0
 
     @property
     def status_label(self) -> str:
@@ -185,12 +190,25 @@ def submission_rows(*, placement: Placement) -> list[SubmissionRow]:
         for s in DpaSubmission.objects.filter(placement=placement)
         .select_related("lti_user", "assessment")
         .prefetch_related("assessment__results")
+        .annotate(
+            peers_assigned=Count("peer_reviews"),
+            peers_sent=Count("peer_reviews", filter=Q(peer_reviews__submitted_at__isnull=False)),
+        )
     }
     students = _students(placement)
     known = {s.pk for s in students}
     # A student who launched but whose membership was not recorded still appears.
     extra = [s.lti_user for s in submissions.values() if s.lti_user_id not in known]
-    return [SubmissionRow(student=s, submission=submissions.get(s.pk)) for s in [*students, *extra]]
+    return [_row(s, submissions.get(s.pk)) for s in [*students, *extra]]
+
+
+def _row(student: LtiUser, submission: DpaSubmission | None) -> SubmissionRow:
+    return SubmissionRow(
+        student=student,
+        submission=submission,
+        reviews_assigned=getattr(submission, "peers_assigned", 0),
+        reviews_sent=getattr(submission, "peers_sent", 0),
+    )
 
 
 def first_to_grade(rows: list[SubmissionRow]) -> DpaSubmission | None:
@@ -227,6 +245,8 @@ class CriterionReview:
     auto_score: Decimal | None
     reading: IndicatorReading | None
     auto_note: str = ""
+    # The peers' median on this criterion, as input only (β = 0: it does not move the grade).
+    peer_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -242,6 +262,7 @@ class GradingScreen:
     next_pk: int | None
     position: int
     count: int
+    peer_comments: list[str] = field(default_factory=list)
 
     @property
     def auto_percent(self) -> Decimal | None:
@@ -279,9 +300,20 @@ def _auto_note(submission: DpaSubmission, placed: PlacedCase) -> str:
     }
 
 
+def _peer_note(peers: PeerSummary, code: str) -> str:
+    median = peers.median(code)
+    if median is None:
+        return ""
+    return _("Avis des pairs (%(n)s, formatif, sans effet sur la note) : médiane %(median)s.") % {
+        "n": peers.count(code),
+        "median": median,
+    }
+
+
 def grading_screen(*, submission: DpaSubmission, language: str = "fr") -> GradingScreen:
     placed = placed_case(submission, language=language)
     grade = _grade(submission, placed)
+    peers = peer_summary(submission)
     review = submission.review or {}
     by_code = {item.criterion: item for item in grade.criteria}
     criteria = [
@@ -298,6 +330,7 @@ def grading_screen(*, submission: DpaSubmission, language: str = "fr") -> Gradin
             auto_score=submission.auto_score if item.auto else None,
             reading=by_code[item.code].reading,
             auto_note=_auto_note(submission, placed) if item.auto else "",
+            peer_note=_peer_note(peers, item.code),
         )
         for item in placed.rubric.criteria
     ]
@@ -315,6 +348,7 @@ def grading_screen(*, submission: DpaSubmission, language: str = "fr") -> Gradin
         next_pk=following,
         position=position,
         count=count,
+        peer_comments=peers.comments,
     )
 
 

@@ -18,6 +18,14 @@ urlpatterns: list[URLPattern] = [
     path(f"{_BASE}apres-remise/", views.after, name="after"),
     path(f"{_BASE}reflexion/", views.reflect, name="reflect"),
     path(f"{_BASE}formateur/", views.trainer, name="trainer"),
+    path(f"{_BASE}formateur/relectures/", views.peer_assign, name="peer_assign"),
+    # A peer review: its reviewer only (403 for the author, the trainer, anyone else).
+    path(f"{_BASE}relecture/<int:review_pk>/", views.peer_review, name="peer_review"),
+    path(
+        f"{_BASE}relecture/<int:review_pk>/enregistrer/",
+        views.peer_review_save,
+        name="peer_review_save",
+    ),
     path(f"{_BASE}formateur/<int:submission_pk>/", views.grade, name="grade"),
     path(f"{_BASE}formateur/<int:submission_pk>/grille/", views.review_save, name="review_save"),
     path(

@@ -15,7 +15,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from lti_tool.activities.dpa import selectors, services
+from lti_tool.activities.dpa import peers, selectors, services
 from lti_tool.activities.dpa.access import (
     Viewer,
     case_of,
@@ -45,6 +45,10 @@ def _wants_json(request: HttpRequest) -> bool:
 def _own_submission(viewer: Viewer) -> DpaSubmission:
     student_required(viewer)
     return services.submission_get_or_create(placement=viewer.placement, lti_user=viewer.lti_user)
+
+
+def _count(raw: str) -> int | None:
+    return int(raw) if raw.isdigit() else None
 
 
 def _revision(request: HttpRequest) -> int | None:
@@ -165,6 +169,7 @@ def after(request: HttpRequest, resource_link_pk: int) -> HttpResponse:
             "tags": selectors.tag_outcomes(submission, case),
             "feedback": selectors.student_feedback(submission),
             "saved": request.GET.get("enregistre") == "1",
+            "reviews": peers.reviews_to_do(placement=viewer.placement, reviewer=viewer.lti_user),
         },
     )
 
@@ -207,6 +212,8 @@ def trainer(request: HttpRequest, resource_link_pk: int) -> HttpResponse:
             "case": case_of(viewer.placement.activity_version, language=launch.language),
             "rows": rows,
             "first_gradable": selectors.first_to_grade(rows),
+            "submitted_count": sum(1 for row in rows if row.gradable),
+            "assigned": _count(request.GET.get("relectures", "")),
         },
     )
 
@@ -287,3 +294,62 @@ def review_validate(
     submission = selectors.submission_get(placement=viewer.placement, submission_pk=submission_pk)
     services.review_validate(submission=submission, actor=viewer.lti_user)
     return launch_redirect(launch, "dpa:grade", resource_link_pk, submission_pk, valide="1")
+
+
+@lti_launch_required
+@launch_csrf_protect
+@require_POST
+def peer_assign(request: HttpRequest, resource_link_pk: int) -> HttpResponse:
+    launch, viewer = _trainer(request, resource_link_pk)
+    created = peers.peer_reviews_assign(placement=viewer.placement)
+    return launch_redirect(launch, "dpa:trainer", resource_link_pk, relectures=str(len(created)))
+
+
+# --- peer review (formative, anonymous) ------------------------------------------------
+
+
+@lti_launch_required
+@require_GET
+def peer_review(request: HttpRequest, resource_link_pk: int, review_pk: int) -> HttpResponse:
+    launch, viewer = _access(request, resource_link_pk)
+    review = peers.review_of(placement=viewer.placement, reviewer=viewer.lti_user,
+                             review_pk=review_pk)  # fmt: skip
+    placed = services.placed_case(review.submission, language=launch.language)
+    criteria = [{"item": c, "level": review.levels.get(c.code)} for c in placed.rubric.criteria]
+    return render(
+        request,
+        "dpa/peer_review.html",
+        {
+            "launch": launch,
+            "link": viewer.placement.resource_link,
+            "me": viewer.lti_user,
+            "case": placed.case,
+            "review": review,
+            # The analysis only: no author, no trainer's levels, no automatic score.
+            "analysis": review.submission,
+            "ticked": [t for t in placed.case.tags if t.id in set(review.submission.tags or ())],
+            "criteria": criteria,
+        },
+    )
+
+
+@lti_launch_required
+@launch_csrf_protect
+@require_POST
+def peer_review_save(request: HttpRequest, resource_link_pk: int, review_pk: int) -> HttpResponse:
+    launch, viewer = _access(request, resource_link_pk)
+    review = peers.review_of(placement=viewer.placement, reviewer=viewer.lti_user,
+                             review_pk=review_pk)  # fmt: skip
+    # Every posted level-<code> goes to the check, so an unknown criterion is refused.
+    levels = {
+        key.removeprefix("level-"): request.POST.get(key, "")
+        for key in request.POST
+        if key.startswith("level-")
+    }
+    peers.peer_review_save(
+        review=review,
+        levels=levels,
+        comment=request.POST.get("comment", ""),
+        submit=request.POST.get("action") == "send",
+    )
+    return launch_redirect(launch, "dpa:peer_review", resource_link_pk, review.pk)

@@ -2,6 +2,8 @@
 classmates from other projects read each submitted canvas, anonymously, and give rubric
 levels and a comment. It is formative: the trainer sees the median per criterion as a
 suggestion; the peer weight β stays 0, so the grade is the trainer's alone (domain.md §4.2).
+The assignment, the checks of a review and the summary are shared with the DPA case
+(grading/peer_review.py); this module keeps the canvas's rows.
 """
 
 from __future__ import annotations
@@ -15,12 +17,9 @@ from django.utils.translation import gettext as _
 from lti_tool.activities.dsl.content import DslBrief
 from lti_tool.activities.dsl.models import Canvas, PeerReview
 from lti_tool.activities.models import Placement
-from lti_tool.core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
-from lti_tool.grading.rules import RUBRIC_LEVEL_MAX
+from lti_tool.core.exceptions import Conflict, NotFound, PermissionDenied
+from lti_tool.grading import peer_review
 from lti_tool.lti.models import LtiUser
-
-REVIEWERS = 2
-COMMENT_MAX = 2000
 
 
 @transaction.atomic
@@ -35,21 +34,19 @@ def peer_reviews_assign(*, placement: Placement) -> list[PeerReview]:
     )
     if len(canvases) < 2:
         raise Conflict(_("Il faut au moins deux projets rendus pour organiser des relectures."))
-    load: dict[int, int] = {}  # reviewer → reviews given, to spread the work
-    for review in PeerReview.objects.filter(canvas__placement=placement):
-        load[review.reviewer_id] = load.get(review.reviewer_id, 0) + 1
-    created = []
-    for index, canvas in enumerate(canvases):
-        own = {m.lti_user_id for m in canvas.members.all()}
-        have = set(canvas.peer_reviews.values_list("reviewer_id", flat=True))
-        others = [canvases[(index + step) % len(canvases)] for step in range(1, len(canvases))]
-        candidates = [m.lti_user_id for c in others for m in c.members.all()]
-        candidates = [u for u in candidates if u not in own and u not in have]
-        candidates.sort(key=lambda user: load.get(user, 0))  # stable: nearest projects first
-        for reviewer in candidates[: max(0, REVIEWERS - len(have))]:
-            created.append(PeerReview.objects.create(canvas=canvas, reviewer_id=reviewer))
-            load[reviewer] = load.get(reviewer, 0) + 1
-    return created
+    works = [
+        peer_review.Work(key=c.pk, authors=frozenset(m.lti_user_id for m in c.members.all()))
+        for c in canvases
+    ]
+    existing: dict[int, list[int]] = {}
+    for canvas_id, reviewer_id in PeerReview.objects.filter(
+        canvas__placement=placement
+    ).values_list("canvas_id", "reviewer_id"):
+        existing.setdefault(canvas_id, []).append(reviewer_id)
+    return [
+        PeerReview.objects.create(canvas_id=canvas_id, reviewer_id=reviewer_id)
+        for canvas_id, reviewer_id in peer_review.reviewers_assign(works, existing)
+    ]
 
 
 def review_of(*, placement: Placement, reviewer: LtiUser, review_pk: int) -> PeerReview:
@@ -82,37 +79,25 @@ def peer_review_save(
     if review.submitted_at is not None:
         raise Conflict(_("Cette relecture est déjà envoyée : elle ne change plus."))
     known = {c.code for c in brief.criteria}
-    chosen: dict[str, int] = {}
-    for code, raw in levels.items():
-        if code not in known:
-            raise ValidationFailed(_("Critère inconnu : %(code)s.") % {"code": code})
-        if raw == "":
-            continue
-        if not raw.isdigit() or not 0 <= int(raw) <= RUBRIC_LEVEL_MAX:
-            raise ValidationFailed(_("Niveau « %(level)s » inconnu : 0 à 4.") % {"level": raw})
-        chosen[code] = int(raw)
-    review.levels = chosen
-    review.comment = comment.strip()[:COMMENT_MAX]
+    review.levels = peer_review.review_levels(levels, known=known, sending=submit)
+    review.comment = peer_review.review_comment(comment)
     if submit:
-        if not chosen:
-            raise ValidationFailed(_("Donnez au moins un niveau avant d'envoyer la relecture."))
         review.submitted_at = timezone.now()
     review.save(update_fields=["levels", "comment", "submitted_at", "updated_at"])
     return review
 
 
+def _summary(canvas: Canvas) -> peer_review.PeerSummary:
+    sent = canvas.peer_reviews.filter(submitted_at__isnull=False).order_by("pk")
+    return peer_review.peer_summary(
+        peer_review.SentReview(levels=r.levels, comment=r.comment) for r in sent
+    )
+
+
 def peer_levels(canvas: Canvas) -> dict[str, list[int]]:
     """Criterion → the levels of the reviews sent (what the trainer's screen summarises)."""
-    found: dict[str, list[int]] = {}
-    for review in canvas.peer_reviews.filter(submitted_at__isnull=False).order_by("pk"):
-        for code, level in review.levels.items():
-            found.setdefault(code, []).append(int(level))
-    return found
+    return _summary(canvas).levels
 
 
 def peer_comments(canvas: Canvas) -> list[str]:
-    return [
-        r.comment
-        for r in canvas.peer_reviews.filter(submitted_at__isnull=False).order_by("pk")
-        if r.comment
-    ]
+    return _summary(canvas).comments
