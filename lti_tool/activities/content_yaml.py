@@ -14,7 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -276,6 +276,34 @@ class ContentChecker(ABC):
         self.framework_lookup = framework_lookup
         self.problems: list[ContentProblem] = []
         self.languages: list[str] = ["fr"]
+
+    # How problems name the document (« La fiche de jeu de rôle… »); set by each format.
+    subject: ClassVar[str] = "Le fichier"
+
+    @classmethod
+    def parse(
+        cls, text: str, *, source_name: str, framework_lookup: FrameworkLookup | None = None
+    ) -> dict[str, Any]:
+        """The validated plain-JSON content of a YAML text in this format (what
+        ``ActivityVersion.content`` stores), or ``ContentInvalid`` with every problem."""
+        return content_parse(
+            text,
+            make_checker=lambda lines: cls(lines, framework_lookup),
+            source_name=source_name,
+            subject=cls.subject,
+        )
+
+    @classmethod
+    def validate(
+        cls, content: Any, *, source_name: str = "", framework_lookup: FrameworkLookup | None = None
+    ) -> dict[str, Any]:
+        """Check already parsed content (e.g. from JSON); problems carry no line numbers."""
+        return content_validate(
+            content,
+            checker=cls({}, framework_lookup),
+            source_name=source_name,
+            subject=cls.subject,
+        )
 
     @abstractmethod
     def check(self, data: Any) -> None:

@@ -29,8 +29,6 @@ from lti_tool.activities.content_yaml import (
     FrameworkCodes,
     FrameworkLookup,
     Path,
-    content_parse,
-    content_validate,
     type_name,
     words,
 )
@@ -61,6 +59,7 @@ CRITERION_OPTIONAL = ("auto",)
 
 
 class _Checker(ContentChecker):
+    subject = SUBJECT
     item_id_hint = "minuscules, chiffres, - et _, par exemple « lecture-deficitaire »"
 
     def __init__(self, lines: dict[Path, int], framework_lookup: FrameworkLookup | None) -> None:
@@ -294,22 +293,5 @@ class _Checker(ContentChecker):
 # --- entry points ---------------------------------------------------------------------------
 
 
-def dpa_parse(
-    text: str, *, source_name: str, framework_lookup: FrameworkLookup | None = None
-) -> dict[str, Any]:
-    """The validated plain-JSON content of a DPA case, or ``ContentInvalid``."""
-    return content_parse(
-        text,
-        make_checker=lambda lines: _Checker(lines, framework_lookup),
-        source_name=source_name,
-        subject=SUBJECT,
-    )
-
-
-def dpa_validate(
-    content: Any, *, source_name: str = "", framework_lookup: FrameworkLookup | None = None
-) -> dict[str, Any]:
-    """Check already parsed content (e.g. from JSON); problems carry no line numbers."""
-    return content_validate(
-        content, checker=_Checker({}, framework_lookup), source_name=source_name, subject=SUBJECT
-    )
+dpa_parse = _Checker.parse
+dpa_validate = _Checker.validate

@@ -30,8 +30,6 @@ from lti_tool.activities.content_yaml import (
     FrameworkCodes,
     FrameworkLookup,
     Path,
-    content_parse,
-    content_validate,
     local_text,
     rubric_criterion_read,
     type_name,
@@ -78,6 +76,7 @@ CRITERION_OPTIONAL = ("auto",)
 
 
 class _Checker(ContentChecker):
+    subject = SUBJECT
     item_id_hint = "minuscules, chiffres, - et _, par exemple « lieu-ateliers »"
 
     def __init__(self, lines: dict[Path, int], framework_lookup: FrameworkLookup | None) -> None:
@@ -361,25 +360,8 @@ class _Checker(ContentChecker):
 # --- entry points ---------------------------------------------------------------------------
 
 
-def dsl_parse(
-    text: str, *, source_name: str, framework_lookup: FrameworkLookup | None = None
-) -> dict[str, Any]:
-    """The validated plain-JSON content of a DSL brief, or ``ContentInvalid``."""
-    return content_parse(
-        text,
-        make_checker=lambda lines: _Checker(lines, framework_lookup),
-        source_name=source_name,
-        subject=SUBJECT,
-    )
-
-
-def dsl_validate(
-    content: Any, *, source_name: str = "", framework_lookup: FrameworkLookup | None = None
-) -> dict[str, Any]:
-    """Check already parsed content (e.g. from JSON); problems carry no line numbers."""
-    return content_validate(
-        content, checker=_Checker({}, framework_lookup), source_name=source_name, subject=SUBJECT
-    )
+dsl_parse = _Checker.parse
+dsl_validate = _Checker.validate
 
 
 # --- reading validated content --------------------------------------------------------------

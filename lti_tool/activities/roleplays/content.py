@@ -28,8 +28,6 @@ from lti_tool.activities.content_yaml import (
     FrameworkCodes,
     FrameworkLookup,
     Path,
-    content_parse,
-    content_validate,
     criterion_read,
     local_text,
     type_name,
@@ -65,6 +63,8 @@ CRITERION_REQUIRED = ("code", "domain", "competences", "weight", "scope", "evide
 
 
 class _Checker(ContentChecker):
+    subject = SUBJECT
+
     def __init__(self, lines: dict[Path, int], framework_lookup: FrameworkLookup | None) -> None:
         super().__init__(lines, framework_lookup)
         self.criteria: dict[str, Path] = {}
@@ -305,25 +305,8 @@ class _Checker(ContentChecker):
 # --- entry points ---------------------------------------------------------------------------
 
 
-def roleplay_parse(
-    text: str, *, source_name: str, framework_lookup: FrameworkLookup | None = None
-) -> dict[str, Any]:
-    """The validated plain-JSON content of a role-play brief, or ``ContentInvalid``."""
-    return content_parse(
-        text,
-        make_checker=lambda lines: _Checker(lines, framework_lookup),
-        source_name=source_name,
-        subject=SUBJECT,
-    )
-
-
-def roleplay_validate(
-    content: Any, *, source_name: str = "", framework_lookup: FrameworkLookup | None = None
-) -> dict[str, Any]:
-    """Check already parsed content (e.g. from JSON); problems carry no line numbers."""
-    return content_validate(
-        content, checker=_Checker({}, framework_lookup), source_name=source_name, subject=SUBJECT
-    )
+roleplay_parse = _Checker.parse
+roleplay_validate = _Checker.validate
 
 
 # --- reading validated content --------------------------------------------------------------

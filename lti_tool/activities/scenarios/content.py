@@ -30,8 +30,6 @@ from lti_tool.activities.content_yaml import (
     FrameworkCodes,
     FrameworkLookup,
     Path,
-    content_parse,
-    content_validate,
     path_text,
 )
 from lti_tool.activities.content_yaml import type_name as _type_name
@@ -86,6 +84,8 @@ class _NodeInfo:
 
 
 class _Checker(ContentChecker):
+    subject = SUBJECT
+
     def __init__(self, lines: dict[Path, int], framework_lookup: FrameworkLookup | None) -> None:
         super().__init__(lines, framework_lookup)
         self.criteria: dict[str, Path] = {}
@@ -582,22 +582,5 @@ def _strongly_connected(graph: dict[str, list[str]]) -> list[list[str]]:
 # --- entry points ---------------------------------------------------------------------------
 
 
-def scenario_parse(
-    text: str, *, source_name: str, framework_lookup: FrameworkLookup | None = None
-) -> dict[str, Any]:
-    """The validated plain-JSON content of a scenario file, or ``ContentInvalid``."""
-    return content_parse(
-        text,
-        make_checker=lambda lines: _Checker(lines, framework_lookup),
-        source_name=source_name,
-        subject=SUBJECT,
-    )
-
-
-def scenario_validate(
-    content: Any, *, source_name: str = "", framework_lookup: FrameworkLookup | None = None
-) -> dict[str, Any]:
-    """Check already parsed content (e.g. from JSON); problems carry no line numbers."""
-    return content_validate(
-        content, checker=_Checker({}, framework_lookup), source_name=source_name, subject=SUBJECT
-    )
+scenario_parse = _Checker.parse
+scenario_validate = _Checker.validate
