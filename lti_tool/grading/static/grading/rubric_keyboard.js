@@ -47,7 +47,20 @@
       return value === "ne" ? text.textNe : text.textLevel + " " + value;
     }
 
+    // Saves go one after the other, in the order of the keys: two requests in flight could
+    // reach the server out of order (a level, then N/E on the same criterion, would end as
+    // the level). Validation waits for the queue too.
+    var queue = Promise.resolve();
+    var pending = 0;
+
     function post(fieldset, fields) {
+      var run = function () { return send(fieldset, fields); };
+      pending += 1;
+      queue = queue.then(run, run).then(function (data) { pending -= 1; return data; });
+      return queue;
+    }
+
+    function send(fieldset, fields) {
       var body = new FormData();
       var headers = { "Accept": "application/json" };
       if (launchHeaders) {
@@ -117,7 +130,18 @@
       });
     }
 
-    function go(url) { if (url) { window.location.href = url; } }
+    // Leaving for another student or validating waits until every save has landed.
+    function go(url) { if (url) { queue.then(function () { window.location.href = url; }); } }
+
+    var validateButton = root.dataset.validateId && document.getElementById(root.dataset.validateId);
+    if (validateButton && validateButton.form) {
+      validateButton.form.addEventListener("submit", function (event) {
+        if (pending > 0) {
+          event.preventDefault();
+          queue.then(function () { validateButton.form.requestSubmit(validateButton); });
+        }
+      });
+    }
 
     criteria.forEach(function (fieldset, index) {
       fieldset.addEventListener("focusin", function () { select(index, false); });
