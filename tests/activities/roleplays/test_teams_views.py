@@ -296,7 +296,8 @@ def test_co_animators_and_observers_see_no_hidden_instruction(
         assert HIDDEN_VAUTRIN not in home and HIDDEN_SYLLA not in home
     chloe_home = text_of(_student(course, "chloe.lambert").get(_home(course)))
     assert "CA-BIN" in chloe_home  # the observer's focus and its criteria
-    assert "Co-animé par : Léa Bernard, Hugo Petit" in chloe_home
+    # Her Moodle speaks English: the page does too.
+    assert "Co-facilitated by: Léa Bernard, Hugo Petit" in chloe_home
 
 
 def test_the_trainer_sees_every_hidden_instruction(course: Course, cast: dict[str, Any]) -> None:
