@@ -9,6 +9,8 @@ service (``lti_tool.activities.services.framework_lookup``).
 
 from __future__ import annotations
 
+import copy
+import functools
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Iterable, Mapping
@@ -253,15 +255,33 @@ class YamlReader:
         return loader.construct_object(node, deep=True)
 
 
+@functools.lru_cache(maxsize=64)
 def yaml_format(text: str) -> str | None:
     """The ``format:`` of a YAML document, read without validating anything else; None when
-    the text is not a readable mapping or has no text ``format``."""
+    the text is not a readable mapping or has no text ``format``. Cached: a pure function
+    of the text, and publishing reads the same shipped files again and again."""
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError:
         return None
     value = data.get("format") if isinstance(data, dict) else None
     return value if isinstance(value, str) else None
+
+
+@functools.lru_cache(maxsize=64)
+def _yaml_read(text: str) -> tuple[Any, dict[Path, int], tuple[ContentProblem, ...]]:
+    reader = YamlReader(text)
+    data = reader.read()
+    return data, reader.lines, tuple(reader.problems)
+
+
+def yaml_read(text: str) -> tuple[Any, dict[Path, int], list[ContentProblem]]:
+    """(plain data, line of every key and item, reading problems) of a YAML text.
+
+    Reading is a pure function of the text and the slowest part of publishing (pure-Python
+    YAML with line tracking): the result is cached and every caller gets its own copy."""
+    data, lines, problems = _yaml_read(text)
+    return copy.deepcopy(data), dict(lines), list(problems)
 
 
 # --- checking -------------------------------------------------------------------------------
@@ -588,13 +608,12 @@ def content_parse(
 ) -> dict[str, Any]:
     """The validated plain mapping of a YAML text, or ``ContentInvalid`` listing the
     reader's and the checker's problems together, by line."""
-    reader = YamlReader(text)
-    data = reader.read()
-    if reader.problems and data is None:
-        raise ContentInvalid(reader.problems, source_name=source_name, subject=subject)
-    checker = make_checker(reader.lines)
+    data, lines, read_problems = yaml_read(text)
+    if read_problems and data is None:
+        raise ContentInvalid(read_problems, source_name=source_name, subject=subject)
+    checker = make_checker(lines)
     checker.check(data)
-    problems = [*reader.problems, *checker.problems]
+    problems = [*read_problems, *checker.problems]
     if problems:
         raise ContentInvalid(problems, source_name=source_name, subject=subject)
     if not isinstance(data, dict):  # unreachable: check() reported a non-mapping document

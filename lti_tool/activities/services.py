@@ -103,9 +103,9 @@ def content_kind(text: str) -> ActivityKind:
     """The kind a YAML file declares by its ``format:``. Anything that is not a role-play
     brief or a DPA case is read as a scenario, whose validator reports a missing or unknown
     format."""
-    if yaml_format(text) == dsl_content.FORMAT:
-        return ActivityKind.DSL  # a DSL project brief (issue 9)
     declared = yaml_format(text)
+    if declared == dsl_content.FORMAT:
+        return ActivityKind.DSL  # a DSL project brief (issue 9)
     if declared == roleplay_content.FORMAT:
         return ActivityKind.ROLEPLAY
     if declared == dpa_content.FORMAT:
